@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages xstilts builds against, only those pkg-config cannot find.
+# Called by the Makefile (target `deps`); safe to run again.
+set -eu
+need=()
+have() { pkg-config --exists "$1" 2>/dev/null; }
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v gcc >/dev/null 2>&1 || need+=(gcc make)
+have openblas    || need+=(libopenblas-openmp-dev)
+have jansson     || need+=(libjansson-dev)
+have libutf8proc || need+=(libutf8proc-dev)
+have cmocka      || need+=(libcmocka-dev)
+if [ "${1:-}" = "--bench" ]; then
+  command -v spm_encode >/dev/null 2>&1 || need+=(sentencepiece)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${need[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${need[@]}"

@@ -1,0 +1,64 @@
+/* check.c — panic/die and the XsErr helpers. Leaves formatting of results to callers. */
+#include "check.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void xs_panic(const char *file, int line, const char *cond, const char *fmt, ...) {
+    fprintf(stderr, "xstilts: internal error at %s:%d: check `%s` failed: ", file, line, cond);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+void xs_die(const char *fmt, ...) {
+    fputs("xstilts: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+int err_set(XsErr *e, const char *path, long line, const char *fmt, ...) {
+    if (!e) return -1;
+    int n = 0;
+    if (path && line > 0) n = snprintf(e->msg, sizeof e->msg, "%s:%ld: ", path, line);
+    else if (path) n = snprintf(e->msg, sizeof e->msg, "%s: ", path);
+    if (n < 0 || (size_t)n >= sizeof e->msg) n = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    e->failed = 1;
+    return -1;
+}
+
+int err_prefix(XsErr *e, const char *fmt, ...) {
+    if (!e) return -1;
+    char pre[512], old[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, e->msg, sizeof old);
+    size_t np = strlen(pre), no = strnlen(old, sizeof old - 1);
+    if (np > sizeof e->msg - 1) np = sizeof e->msg - 1;
+    if (np + no > sizeof e->msg - 1) no = sizeof e->msg - 1 - np;
+    memcpy(e->msg, pre, np);
+    memcpy(e->msg + np, old, no);
+    e->msg[np + no] = 0;
+    e->failed = 1;
+    return -1;
+}
+
+void err_clear(XsErr *e) {
+    if (!e) return;
+    e->failed = 0;
+    e->msg[0] = 0;
+}

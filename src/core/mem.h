@@ -1,0 +1,29 @@
+/* mem.h — allocation that never returns NULL (out of memory is fatal), and a bump arena
+ * for activations: sized once, reset every step, no malloc in the step loop. */
+#ifndef XS_MEM_H
+#define XS_MEM_H
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* 64-byte aligned, zeroed; free with xfree_aligned (== free). */
+void *xmalloc_aligned(size_t n);
+
+typedef struct Arena {
+    char *base;   /* 64-byte aligned block */
+    size_t cap;   /* bytes */
+    size_t used;  /* bytes handed out since the last reset */
+    size_t peak;  /* high-water mark, for sizing */
+} Arena;
+
+void arena_init(Arena *a, size_t cap);
+/* 64-byte aligned; CHECK-fails when the arena is too small (a sizing bug). */
+void *arena_alloc(Arena *a, size_t n);
+float *arena_floats(Arena *a, size_t n);
+void arena_reset(Arena *a);
+void arena_free(Arena *a);
+
+#endif

@@ -1,0 +1,202 @@
+/* util.c — timer, log, progress bar, whole-file read, atomic write, .npy I/O, strict number parsing. */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+#include "mem.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double time_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int log_level(void) {
+    static int lvl = -1;
+    if (lvl < 0) {
+        const char *s = getenv("XSTILTS_LOG");
+        lvl = 1;
+        if (s && !strcmp(s, "quiet")) lvl = 0;
+        if (s && !strcmp(s, "debug")) lvl = 2;
+    }
+    return lvl;
+}
+static void vlog(int lvl, const char *tag, const char *fmt, va_list ap) {
+    if (log_level() < lvl) return;
+    fprintf(stderr, "[%s] ", tag);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+void log_info(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(1, "info", fmt, ap); va_end(ap); }
+void log_warn(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(0, "warn", fmt, ap); va_end(ap); }
+void log_debug(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(2, "debug", fmt, ap); va_end(ap); }
+
+void progress_begin(Progress *p, const char *label, uint64_t total) {
+    memset(p, 0, sizeof *p);
+    p->label = label;
+    p->total = total;
+    p->t0 = p->last_draw = time_now();
+    p->enabled = isatty(2) && log_level() >= 1;
+}
+static void progress_draw(Progress *p, int final) {
+    double t = time_now(), el = t - p->t0;
+    double rate = el > 0 ? (double)p->units / el : 0;
+    double eta = (p->done > 0 && p->total > p->done) ? el * (double)(p->total - p->done) / (double)p->done : 0;
+    fprintf(stderr, "\r%s %llu/%llu  %.0f tok/s  elapsed %.0fs  ETA %.0fs%s", p->label,
+            (unsigned long long)p->done, (unsigned long long)p->total, rate, el, eta, final ? "\n" : "   ");
+    p->last_draw = t;
+}
+void progress_step(Progress *p, uint64_t done_inc, uint64_t units_inc) {
+    p->done += done_inc;
+    p->units += units_inc;
+    if (p->enabled && time_now() - p->last_draw > 0.25) progress_draw(p, 0);
+}
+void progress_end(Progress *p) {
+    if (p->enabled) progress_draw(p, 1);
+}
+
+char *file_read_all(const char *path, size_t *len, XsErr *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { err_set(err, path, 0, "cannot open: %s", strerror(errno)); return NULL; }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) { cap *= 2; buf = xrealloc(buf, cap); }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); err_set(err, path, 0, "read error"); return NULL; }
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+int atomic_open(AtomicFile *af, const char *path, XsErr *err) {
+    size_t n = strlen(path) + 32;
+    af->path = xstrdup(path);
+    af->tmp = xmalloc(n);
+    snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    af->f = fopen(af->tmp, "wb");
+    if (!af->f) {
+        err_set(err, af->tmp, 0, "cannot create: %s", strerror(errno));
+        free(af->path); free(af->tmp);
+        af->path = af->tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+int atomic_commit(AtomicFile *af, XsErr *err) {
+    int bad = ferror(af->f) || fflush(af->f) != 0 || fsync(fileno(af->f)) != 0;
+    bad |= fclose(af->f) != 0;
+    af->f = NULL;
+    int rc = 0;
+    if (bad) rc = err_set(err, af->path, 0, "write failed: %s", strerror(errno));
+    else if (rename(af->tmp, af->path) != 0) rc = err_set(err, af->path, 0, "rename failed: %s", strerror(errno));
+    if (rc) remove(af->tmp);
+    free(af->path); free(af->tmp);
+    af->path = af->tmp = NULL;
+    return rc;
+}
+void atomic_abort(AtomicFile *af) {
+    if (af->f) fclose(af->f);
+    if (af->tmp) remove(af->tmp);
+    free(af->path); free(af->tmp);
+    af->f = NULL; af->path = af->tmp = NULL;
+}
+int file_write_atomic(const char *path, const void *data, size_t len, XsErr *err) {
+    AtomicFile af;
+    if (atomic_open(&af, path, err)) return -1;
+    if (len && fwrite(data, 1, len, af.f) != len) { atomic_abort(&af); return err_set(err, path, 0, "short write"); }
+    return atomic_commit(&af, err);
+}
+
+int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols, XsErr *err) {
+    char hdr[256];
+    int n = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }", rows, cols);
+    size_t total = 10 + (size_t)n + 1;
+    size_t pad = (64 - total % 64) % 64;
+    AtomicFile af;
+    if (atomic_open(&af, path, err)) return -1;
+    fwrite("\x93NUMPY\x01\x00", 1, 8, af.f);
+    uint16_t hl = (uint16_t)((size_t)n + pad + 1);
+    unsigned char hlb[2] = {(unsigned char)(hl & 0xff), (unsigned char)(hl >> 8)};
+    fwrite(hlb, 1, 2, af.f);
+    fwrite(hdr, 1, (size_t)n, af.f);
+    for (size_t i = 0; i < pad; i++) fputc(' ', af.f);
+    fputc('\n', af.f);
+    if (rows * cols > 0 && fwrite(data, sizeof(float), rows * cols, af.f) != rows * cols) {
+        atomic_abort(&af);
+        return err_set(err, path, 0, "short write");
+    }
+    return atomic_commit(&af, err);
+}
+
+float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err) {
+    size_t len;
+    char *buf = file_read_all(path, &len, err);
+    if (!buf) return NULL;
+    float *out = NULL;
+    if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) { err_set(err, path, 0, "not a .npy file (bad magic)"); goto done; }
+    unsigned major = (unsigned char)buf[6];
+    size_t hl, off;
+    if (major == 1) { hl = (unsigned char)buf[8] | ((size_t)(unsigned char)buf[9] << 8); off = 10; }
+    else if (major == 2 || major == 3) {
+        if (len < 12) { err_set(err, path, 0, "truncated .npy header"); goto done; }
+        hl = (unsigned char)buf[8] | ((size_t)(unsigned char)buf[9] << 8) | ((size_t)(unsigned char)buf[10] << 16) | ((size_t)(unsigned char)buf[11] << 24);
+        off = 12;
+    } else { err_set(err, path, 0, "unsupported .npy version %u", major); goto done; }
+    if (off + hl > len) { err_set(err, path, 0, "truncated .npy header"); goto done; }
+    char *h = xstrndup(buf + off, hl);
+    int f8 = 0;
+    if (strstr(h, "'<f4'")) f8 = 0;
+    else if (strstr(h, "'<f8'")) f8 = 1;
+    else { free(h); err_set(err, path, 0, "expected dtype '<f4' or '<f8'"); goto done; }
+    if (strstr(h, "'fortran_order': True")) { free(h); err_set(err, path, 0, "fortran_order arrays are not supported"); goto done; }
+    char *sh = strstr(h, "'shape':");
+    char *lp = sh ? strchr(sh, '(') : NULL;
+    if (!lp) { free(h); err_set(err, path, 0, "no shape in .npy header"); goto done; }
+    unsigned long long d0 = 0, d1 = 1;
+    int k = sscanf(lp, "(%llu, %llu", &d0, &d1);
+    if (k < 1) { free(h); err_set(err, path, 0, "expected a 1-D or 2-D shape"); goto done; }
+    if (k == 1) d1 = 1;
+    free(h);
+    size_t cnt = (size_t)d0 * (size_t)d1, esz = f8 ? 8 : 4;
+    if (len - off - hl != cnt * esz) { err_set(err, path, 0, "data size %zu does not match shape (%llu, %llu)", len - off - hl, d0, d1); goto done; }
+    out = xmalloc(cnt * sizeof(float) + 1);
+    const char *src = buf + off + hl;
+    for (size_t i = 0; i < cnt; i++) {
+        if (f8) { double d; memcpy(&d, src + 8 * i, 8); out[i] = (float)d; }
+        else memcpy(out + i, src + 4 * i, 4);
+    }
+    *rows = (size_t)d0;
+    *cols = (size_t)d1;
+done:
+    free(buf);
+    return out;
+}
+
+int parse_long(const char *s, long *out) {
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+int parse_double(const char *s, double *out) {
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* util.h — timer, logging, a progress bar (tokens/s, ETA; quiet when stderr is not a TTY),
+ * and file helpers: read a whole file, write atomically (temp + rename), .npy float32 I/O. */
+#ifndef XS_UTIL_H
+#define XS_UTIL_H
+#include "check.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+double time_now(void); /* seconds, monotonic */
+
+/* Logging to stderr. Level from XSTILTS_LOG=quiet|info|debug (default info). */
+void log_info(const char *fmt, ...) XS_PRINTF(1, 2);
+void log_warn(const char *fmt, ...) XS_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) XS_PRINTF(1, 2);
+
+typedef struct Progress {
+    const char *label;
+    uint64_t total, done, units;  /* units: e.g. tokens processed, for the rate */
+    double t0, last_draw;
+    int enabled;
+} Progress;
+void progress_begin(Progress *p, const char *label, uint64_t total);
+void progress_step(Progress *p, uint64_t done_inc, uint64_t units_inc);
+void progress_end(Progress *p);
+
+/* Reads a whole file (NUL-terminated for convenience). Returns NULL and sets err on failure. */
+char *file_read_all(const char *path, size_t *len, XsErr *err);
+
+/* Atomic write: opens "path.tmp.<pid>", the caller writes to the FILE*, then atomic_commit
+ * flushes, fsyncs and renames over path (or removes the temp on failure). */
+typedef struct AtomicFile { FILE *f; char *path; char *tmp; } AtomicFile;
+int atomic_open(AtomicFile *af, const char *path, XsErr *err);
+int atomic_commit(AtomicFile *af, XsErr *err);
+void atomic_abort(AtomicFile *af);
+int file_write_atomic(const char *path, const void *data, size_t len, XsErr *err);
+
+/* NumPy .npy (v1.0, little-endian float32, C order, 1-D or 2-D). */
+int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols, XsErr *err);
+/* Returns a malloc'd array; rows and cols set (cols = 1 for 1-D). Accepts <f4 and <f8 (converted). */
+float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err);
+
+/* Parses an integer / float fully (no trailing junk), unlike atoi. Return 0 on success. */
+int parse_long(const char *s, long *out);
+int parse_double(const char *s, double *out);
+
+#endif

@@ -1,0 +1,33 @@
+/* config.h — the Hugging Face config.json fields xstilts needs, for model_type xlm-roberta,
+ * roberta and bert. Reading/writing lives in config.c; the shapes it implies live in params.h. */
+#ifndef XS_CONFIG_H
+#define XS_CONFIG_H
+#include "core/check.h"
+
+typedef enum { ARCH_XLMR = 0, ARCH_BERT = 1 } ModelArch; /* xlm-roberta and roberta -> ARCH_XLMR */
+
+typedef struct ModelConfig {
+    ModelArch arch;
+    char model_type[32];      /* as written in config.json ("xlm-roberta", "roberta", "bert") */
+    int vocab_size;           /* V */
+    int hidden_size;          /* C */
+    int num_layers;           /* L  (num_hidden_layers) */
+    int num_heads;            /* NH (num_attention_heads) */
+    int intermediate_size;    /* F */
+    int max_position;         /* P  (max_position_embeddings) */
+    int type_vocab_size;      /* TV */
+    int pad_token_id;
+    float layer_norm_eps;
+    float hidden_dropout;     /* hidden_dropout_prob */
+    float attn_dropout;       /* attention_probs_dropout_prob */
+    float initializer_range;  /* std of the normal init, 0.02 */
+} ModelConfig;
+
+/* Reads dir/config.json. Errors name the file and the missing/bad field. */
+int config_load(const char *path, ModelConfig *cfg, XsErr *err);
+/* Writes config.json atomically, with the fields HF's from_pretrained expects. */
+int config_save(const char *path, const ModelConfig *cfg, XsErr *err);
+/* Named sizes: tiny, small, base, large. Returns -1 for an unknown name. */
+int config_preset(ModelConfig *cfg, ModelArch arch, const char *size, int vocab_size);
+
+#endif
