@@ -1,0 +1,245 @@
+/* model.c — model folder I/O: config.json + model.safetensors <-> the parameter block, mirroring
+ * HF's from_pretrained / save_pretrained key handling. Forward/backward live in encoder.c. */
+#include "model/model.h"
+#include "core/mem.h"
+#include "core/rng.h"
+#include "core/util.h"
+#include "model/safetensors.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int ends_with(const char *s, const char *p) {
+    size_t n = strlen(s), k = strlen(p);
+    return n >= k && !strcmp(s + n - k, p);
+}
+
+size_t model_f32_bytes(const Model *m) {
+    size_t n = 0;
+    for (int i = 0; i < m->tab.n; i++) n += m->tab.t[i].numel;
+    if (m->has_pooler) n += (size_t)m->cfg.hidden_size * (size_t)(m->cfg.hidden_size + 1);
+    return 4 * n;
+}
+
+static void pooler_alloc(Model *m) {
+    size_t C = (size_t)m->cfg.hidden_size;
+    m->pooler_w = xmalloc_aligned((C * C + C) * sizeof(float));
+    m->pooler_b = m->pooler_w + C * C;
+    m->has_pooler = 1;
+}
+
+void model_alloc(Model *m, const ModelConfig *cfg) {
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    params_table(&m->cfg, &m->tab);
+    params_alloc(&m->cfg, &m->tab, &m->w);
+    pooler_alloc(m);
+}
+
+void model_free(Model *m) {
+    params_free(&m->w);
+    params_table_free(&m->tab);
+    free(m->pooler_w);
+    for (int i = 0; i < m->n_unused; i++) free(m->unused[i]);
+    free(m->unused);
+    memset(m, 0, sizeof *m);
+}
+
+void model_init_random(Model *m, uint64_t seed) {
+    if (!m->w.block) {
+        ModelConfig c = m->cfg;
+        model_alloc(m, &c);
+    }
+    const ModelConfig *c = &m->cfg;
+    float std = c->initializer_range;
+    for (int i = 0; i < m->tab.n; i++) {
+        const ParamInfo *p = &m->tab.t[i];
+        float *x = m->w.block + p->offset;
+        if (ends_with(p->name, "LayerNorm.weight"))
+            for (size_t k = 0; k < p->numel; k++) x[k] = 1.0f;
+        else if (p->ndim == 1)
+            memset(x, 0, p->numel * sizeof *x); /* biases and LayerNorm.bias */
+        else
+            rng_fill_normal(x, p->numel, 0.0f, std, seed, (uint32_t)i);
+    }
+    /* nn.Embedding(padding_idx=pad): _init_weights zeroes that row. RobertaEmbeddings gives the
+     * position embeddings the same padding_idx; BERT's have none. */
+    size_t C = (size_t)c->hidden_size;
+    memset(m->w.word_emb + (size_t)c->pad_token_id * C, 0, C * sizeof(float));
+    if (c->arch == ARCH_XLMR) memset(m->w.pos_emb + (size_t)c->pad_token_id * C, 0, C * sizeof(float));
+    if (m->has_pooler) {
+        rng_fill_normal(m->pooler_w, C * C, 0.0f, std, seed, (uint32_t)m->tab.n);
+        memset(m->pooler_b, 0, C * sizeof(float));
+    }
+}
+
+static void shape_fmt(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < ndim && k < cap; i++) k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if (k < cap) snprintf(buf + k, cap - k, "]");
+}
+
+/* Checks t's shape against the expected one; reads it into dst. */
+static int load_tensor(const SafeTensors *st, const StTensor *t, int ndim, const int64_t *shape, float *dst, XsErr *err) {
+    int same = t->ndim == ndim;
+    for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
+    if (!same) {
+        char a[96], b[96];
+        shape_fmt(a, sizeof a, ndim, shape);
+        shape_fmt(b, sizeof b, t->ndim, t->shape);
+        return err_set(err, st->path, 0, "tensor '%s': shape disagrees with config.json: expected %s, found %s", t->name, a, b);
+    }
+    return st_read_f32(st, t, dst, err);
+}
+
+static void add_unused(Model *m, const char *name) {
+    m->unused = xrealloc(m->unused, (size_t)(m->n_unused + 1) * sizeof *m->unused);
+    m->unused[m->n_unused++] = xstrdup(name);
+}
+
+/* "a, b, c" of up to `cap` bytes; the rest counted as "and N more". */
+static void list_names(char *buf, size_t cap, const char *const *names, int n) {
+    size_t k = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n; i++) {
+        size_t need = strlen(names[i]) + 2;
+        if (k + need + 32 > cap) {
+            snprintf(buf + k, cap - k, " ... and %d more", n - i);
+            return;
+        }
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", names[i]);
+    }
+}
+
+int model_load(const char *dir, Model *m, XsErr *err) {
+    memset(m, 0, sizeof *m);
+    char cpath[1100], wpath[1100];
+    snprintf(cpath, sizeof cpath, "%s/config.json", dir);
+    snprintf(wpath, sizeof wpath, "%s/model.safetensors", dir);
+    ModelConfig cfg;
+    if (config_load(cpath, &cfg, err)) return -1;
+    SafeTensors st;
+    if (st_open(wpath, &st, err)) return -1;
+    /* base_model_prefix detection, as from_pretrained does when a task model's checkpoint is loaded
+     * into the base model: whichever prefix the word embeddings carry. */
+    const char *prefixes[] = {"", "roberta.", "bert."}, *prefix = NULL;
+    for (int i = 0; i < 3 && !prefix; i++) {
+        char n[64];
+        snprintf(n, sizeof n, "%sembeddings.word_embeddings.weight", prefixes[i]);
+        if (st_find(&st, n)) prefix = prefixes[i];
+    }
+    for (int i = 0; i < st.n && !prefix; i++) /* no word embeddings: go by the other names */
+        for (int j = 1; j < 3 && !prefix; j++)
+            if (starts_with(st.t[i].name, prefixes[j])) prefix = prefixes[j];
+    if (!prefix) prefix = "";
+    size_t plen = strlen(prefix);
+
+    m->cfg = cfg;
+    snprintf(m->dir, sizeof m->dir, "%s", dir);
+    snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
+    params_table(&m->cfg, &m->tab);
+    params_alloc(&m->cfg, &m->tab, &m->w);
+    char pw[64], pb[64];
+    snprintf(pw, sizeof pw, "%spooler.dense.weight", prefix);
+    snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
+    if (st_find(&st, pw) && st_find(&st, pb)) pooler_alloc(m);
+
+    int64_t C = m->cfg.hidden_size;
+    char *seen = xcalloc((size_t)m->tab.n, 1);
+    int rc = 0;
+    for (int i = 0; i < st.n && !rc; i++) {
+        const StTensor *t = &st.t[i];
+        const char *name = starts_with(t->name, prefix) ? t->name + plen : NULL;
+        if (name && (!strcmp(name, "embeddings.position_ids") || !strcmp(name, "embeddings.token_type_ids")))
+            continue; /* registered buffers, not parameters (HF ignores them on load too) */
+        int k = name ? params_find(&m->tab, name) : -1;
+        if (k >= 0) {
+            const ParamInfo *p = &m->tab.t[k];
+            int64_t shape[2] = {p->shape[0], p->shape[1]};
+            rc = load_tensor(&st, t, p->ndim, shape, m->w.block + p->offset, err);
+            seen[k] = 1;
+        } else if (m->has_pooler && !strcmp(t->name, pw)) {
+            int64_t shape[2] = {C, C};
+            rc = load_tensor(&st, t, 2, shape, m->pooler_w, err);
+        } else if (m->has_pooler && !strcmp(t->name, pb)) {
+            rc = load_tensor(&st, t, 1, &C, m->pooler_b, err);
+        } else {
+            add_unused(m, t->name);
+        }
+    }
+    st_close(&st);
+    if (!rc) {
+        int nmiss = 0;
+        const char **miss = xmalloc((size_t)m->tab.n * sizeof *miss);
+        char (*full)[128] = xmalloc((size_t)m->tab.n * sizeof *full);
+        for (int k = 0; k < m->tab.n; k++)
+            if (!seen[k]) {
+                snprintf(full[nmiss], sizeof full[nmiss], "%s%s", prefix, m->tab.t[k].name);
+                miss[nmiss] = full[nmiss];
+                nmiss++;
+            }
+        if (nmiss) {
+            /* the full list goes to the log; the error carries as many names as fit */
+            for (int k = 0; k < nmiss; k++) log_warn("%s: missing tensor %s", wpath, miss[k]);
+            char list[900];
+            list_names(list, sizeof list, miss, nmiss);
+            rc = err_set(err, wpath, 0, "%d tensor%s missing (expected by config.json): %s", nmiss, nmiss > 1 ? "s" : "", list);
+        }
+        free(miss);
+        free(full);
+    }
+    free(seen);
+    if (rc) { model_free(m); return -1; }
+    if (m->n_unused) {
+        /* same wording as transformers' _load_pretrained_model warning */
+        char list[900];
+        list_names(list, sizeof list, (const char *const *)m->unused, m->n_unused);
+        log_warn("Some weights of the checkpoint at %s were not used when initializing the %s encoder: [%s]", dir,
+                 m->cfg.model_type, list);
+    }
+    return 0;
+}
+
+static StWriteItem item(char *name, const float *data, int ndim, int64_t d0, int64_t d1) {
+    StWriteItem it;
+    memset(&it, 0, sizeof it);
+    it.name = name;
+    it.data = data;
+    it.ndim = ndim;
+    it.shape[0] = d0;
+    it.shape[1] = d1;
+    return it;
+}
+
+int model_save(const char *dir, const Model *m, XsErr *err) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, dir, 0, "cannot create folder: %s", strerror(errno));
+    int n = m->tab.n + 2;
+    StWriteItem *items = xcalloc((size_t)n, sizeof *items);
+    char (*names)[128] = xcalloc((size_t)n, sizeof *names);
+    int k = 0;
+    for (int i = 0; i < m->tab.n; i++, k++) {
+        const ParamInfo *p = &m->tab.t[i];
+        snprintf(names[k], sizeof names[k], "%s%s", m->prefix, p->name);
+        items[k] = item(names[k], m->w.block + p->offset, p->ndim, p->shape[0], p->shape[1]);
+    }
+    if (m->has_pooler) {
+        int64_t C = m->cfg.hidden_size;
+        snprintf(names[k], sizeof names[k], "%spooler.dense.weight", m->prefix);
+        items[k] = item(names[k], m->pooler_w, 2, C, C);
+        k++;
+        snprintf(names[k], sizeof names[k], "%spooler.dense.bias", m->prefix);
+        items[k] = item(names[k], m->pooler_b, 1, C, 0);
+        k++;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    int rc = st_write_f32(path, items, k, err);
+    free(items);
+    free(names);
+    if (rc) return -1;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return config_save(path, &m->cfg, err);
+}
