@@ -12,6 +12,9 @@
 typedef struct EncoderState EncoderState;
 
 EncoderState *encoder_state_new(const ModelConfig *cfg, int B, int T, int train);
+/* Inference state that computes hidden states 0..layer only and keeps just hidden_states[layer]
+ * (two ping-pong buffers): for encoding from a middle layer, less memory and no work past it. */
+EncoderState *encoder_state_new_layer(const ModelConfig *cfg, int B, int T, int layer);
 void encoder_state_free(EncoderState *s);
 /* Bytes the state holds (for RSS budgeting / logs). */
 size_t encoder_state_bytes(const EncoderState *s);

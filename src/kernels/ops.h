@@ -1,0 +1,92 @@
+/* ops.h — the encoder's math as _forward/_backward pairs on raw float pointers (llm.c style).
+ * Every op has a reference (ops_ref.c, plain loops, double accumulators = ground truth) and a fast
+ * version (ops_cpu.c, OpenBLAS sgemm + OpenMP, fused); the unsuffixed name dispatches on
+ * ops_use_reference(). Which ops make a layer, and in which order, is model/encoder.c's business.
+ *
+ * Conventions: N = rows (B*T tokens); Linear weights are PyTorch's [out, in]; backward ACCUMULATES
+ * (+=) into parameter grads and into dinp unless the comment says "=" (written). Dropout masks come
+ * from core/rng.h: element i of a tensor is kept iff rng_uniform(seed, stream, step, i) >= p, and
+ * kept elements are scaled by 1/(1-p) (torch's inverted dropout); p = 0 means no dropout. Backward
+ * regenerates the same mask from (seed, stream, step), so no mask is stored. */
+#ifndef XS_OPS_H
+#define XS_OPS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1 = route every unsuffixed op to its _ref version (tests, debugging); 0 = fast (default). */
+void ops_use_reference(int on);
+int ops_reference(void);
+
+/* Dropout parameters of one site (p = 0: identity). */
+typedef struct DropSpec {
+    float p;
+    uint64_t seed;
+    uint32_t stream, step;
+} DropSpec;
+
+/* Multiplier of element i under d: 0 or 1/(1-p) (1 when p == 0). */
+float ops_drop_scale(const DropSpec *d, uint64_t i);
+
+#define XS_OPS_DECL(sfx)                                                                                   \
+    /* out (N,C) = wte[ids] + wpe[pos] + wtt[types]  (types NULL = type 0)  — BertEmbeddings.forward */    \
+    void embedding_forward##sfx(float *out, const int32_t *ids, const int32_t *pos, const int32_t *types,  \
+                                const float *wte, const float *wpe, const float *wtt, int N, int C);       \
+    /* dwte/dwpe/dwtt += scatter of dout (N,C); rows whose id == pad_word (pos == pad_pos) get nothing, as \
+     * nn.Embedding(padding_idx=...) does; -1 = no padding_idx. dwtt may be NULL. */                       \
+    void embedding_backward##sfx(float *dwte, float *dwpe, float *dwtt, const float *dout,                 \
+                                 const int32_t *ids, const int32_t *pos, const int32_t *types, int N,      \
+                                 int C, int pad_word, int pad_pos);                                        \
+    /* out (N,OC) = inp (N,IC) @ w (OC,IC)^T + bias (OC, may be NULL) — nn.Linear */                       \
+    void linear_forward##sfx(float *out, const float *inp, const float *w, const float *bias, int N,       \
+                             int IC, int OC);                                                              \
+    /* dinp (N,IC) +=, dw (OC,IC) +=, dbias (OC) += (dinp/dbias may be NULL) */                            \
+    void linear_backward##sfx(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,   \
+                              const float *w, int N, int IC, int OC);                                      \
+    /* out (N,C) = LayerNorm(inp) * g + b with biased variance, as nn.LayerNorm; mean/rstd (N) kept for    \
+     * backward (may be NULL). out may alias inp. */                                                       \
+    void layernorm_forward##sfx(float *out, float *mean, float *rstd, const float *inp, const float *g,    \
+                                const float *b, int N, int C, float eps);                                  \
+    /* dinp (N,C) +=, dg (C) +=, db (C) += */                                                              \
+    void layernorm_backward##sfx(float *dinp, float *dg, float *db, const float *dout, const float *inp,   \
+                                 const float *g, const float *mean, const float *rstd, int N, int C);      \
+    /* x (N,C) = dropout(a + bias) + res, then out = LayerNorm(x) — BertSelfOutput / BertOutput fused.     \
+     * x is kept for backward (the LN input); a and x may alias; drop indexes elements of (N,C). */        \
+    void residual_layernorm_forward##sfx(float *x, float *out, float *mean, float *rstd, const float *a,   \
+                                         const float *bias, const float *res, const DropSpec *drop,        \
+                                         const float *g, const float *b, int N, int C, float eps);         \
+    /* pre (N,F) += bias (in place: kept for backward), out = gelu(pre) with exact erf — BertIntermediate */\
+    void bias_gelu_forward##sfx(float *pre, float *out, const float *bias, int N, int F);                   \
+    /* dinp (n) = dout * gelu'(pre); dinp may alias dout */                                                \
+    void gelu_backward##sfx(float *dinp, const float *pre, const float *dout, size_t n);                   \
+    /* x (n) = dropout(x) in place (the embeddings' dropout); backward: dx (n) *= the same mask */         \
+    void dropout_forward##sfx(float *x, size_t n, const DropSpec *drop);                                   \
+    void dropout_backward##sfx(float *dx, size_t n, const DropSpec *drop);                                 \
+    /* Multi-head self-attention core (eager_attention_forward): q,k,v,ctx (B,T,C) with head h in columns  \
+     * [h*hd, (h+1)*hd); mask (B,T) (nonzero = token). probs = softmax(q k^T / sqrt(hd) + HF's finfo.min  \
+     * on masked keys) — a fully masked row is uniform over all T keys, as in HF; ctx = dropout(probs) v.  \
+     * att (B,NH,T,T): the probs before dropout (kept for backward) or NULL in inference.                  \
+     * drop indexes elements of (B,NH,T,T). scratch: nthreads * attention_scratch_floats(T) floats; at   \
+     * most nthreads threads use it. */                                                                    \
+    void attention_forward##sfx(float *ctx, float *att, const float *q, const float *k, const float *v,    \
+                                const float *mask, int B, int T, int C, int NH, const DropSpec *drop,      \
+                                float *scratch, int nthreads);                                             \
+    /* dq, dk, dv (B,T,C) written (=) from dctx (B,T,C) and the kept att. */                               \
+    void attention_backward##sfx(float *dq, float *dk, float *dv, const float *dctx, const float *att,     \
+                                 const float *q, const float *k, const float *v, const float *mask, int B, \
+                                 int T, int C, int NH, const DropSpec *drop, float *scratch,               \
+                                 int nthreads);
+
+XS_OPS_DECL()
+XS_OPS_DECL(_ref)
+XS_OPS_DECL(_cpu)
+#undef XS_OPS_DECL
+
+/* Floats of attention scratch per thread for sequence length T; threads an op may use now. */
+size_t attention_scratch_floats(int T);
+int ops_max_threads(void);
+
+/* Exact GELU (0.5 x (1 + erf(x / sqrt 2))) and its derivative, shared by both paths. */
+float ops_gelu(float x);
+float ops_gelu_grad(float x);
+
+#endif

@@ -1,0 +1,354 @@
+/* ops_cpu.c — the fast ops: OpenBLAS sgemm (OpenMP build, so BLAS and our loops share one thread
+ * pool) for every matrix product, OpenMP row loops, fused bias/dropout/residual/LayerNorm and bias/GELU,
+ * attention per (batch, head) on strided views that skips keys past the last token. Also the
+ * dispatchers behind the unsuffixed names. Semantics are those of ops_ref.c; tests hold them equal. */
+#include "kernels/ops.h"
+#include "core/check.h"
+#include "core/rng.h"
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+static int g_ref = 0;
+void ops_use_reference(int on) { g_ref = on != 0; }
+int ops_reference(void) { return g_ref; }
+int ops_max_threads(void) { return omp_get_max_threads(); }
+
+/* Columns per block when a reduction runs down the rows (dbias, dgamma, embedding scatter): each
+ * thread owns whole columns, so sums are race-free and independent of the thread count. */
+enum { COLBLK = 64 };
+
+static void colsum_add(float *dst, const float *src, int N, int C) {
+    int nb = (C + COLBLK - 1) / COLBLK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nb; blk++) {
+        int c0 = blk * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
+        float acc[COLBLK];
+        for (int c = c0; c < c1; c++) acc[c - c0] = 0.0f;
+        for (int i = 0; i < N; i++) {
+            const float *r = src + (size_t)i * C;
+            for (int c = c0; c < c1; c++) acc[c - c0] += r[c];
+        }
+        for (int c = c0; c < c1; c++) dst[c] += acc[c - c0];
+    }
+}
+
+void embedding_forward_cpu(float *out, const int32_t *ids, const int32_t *pos, const int32_t *types,
+                           const float *wte, const float *wpe, const float *wtt, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const float *a = wte + (size_t)ids[i] * C, *p = wpe + (size_t)pos[i] * C;
+        const float *t = wtt + (size_t)(types ? types[i] : 0) * C;
+        float *o = out + (size_t)i * C;
+        for (int c = 0; c < C; c++) o[c] = (a[c] + t[c]) + p[c];
+    }
+}
+
+void embedding_backward_cpu(float *dwte, float *dwpe, float *dwtt, const float *dout, const int32_t *ids,
+                            const int32_t *pos, const int32_t *types, int N, int C, int pad_word, int pad_pos) {
+    int nb = (C + COLBLK - 1) / COLBLK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nb; blk++) {
+        int c0 = blk * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
+        for (int i = 0; i < N; i++) {
+            const float *d = dout + (size_t)i * C;
+            if (ids[i] != pad_word) {
+                float *w = dwte + (size_t)ids[i] * C;
+                for (int c = c0; c < c1; c++) w[c] += d[c];
+            }
+            if (pos[i] != pad_pos) {
+                float *w = dwpe + (size_t)pos[i] * C;
+                for (int c = c0; c < c1; c++) w[c] += d[c];
+            }
+            if (dwtt) {
+                float *w = dwtt + (size_t)(types ? types[i] : 0) * C;
+                for (int c = c0; c < c1; c++) w[c] += d[c];
+            }
+        }
+    }
+}
+
+void linear_forward_cpu(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
+    float beta = 0.0f;
+    if (bias) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < N; i++) memcpy(out + (size_t)i * OC, bias, (size_t)OC * sizeof(float));
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, beta, out, OC);
+}
+
+void linear_backward_cpu(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                         const float *w, int N, int IC, int OC) {
+    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    if (dbias) colsum_add(dbias, dout, N, OC);
+}
+
+/* One row of LayerNorm; statistics accumulate in double (cheap next to the GEMMs, and keeps the
+ * fast path within float rounding of the reference). */
+static inline void ln_row(float *o, float *mean, float *rstd, const float *x, const float *g, const float *b,
+                          int C, float eps) {
+    double m = 0, v = 0;
+    for (int c = 0; c < C; c++) m += x[c];
+    m /= C;
+    for (int c = 0; c < C; c++) {
+        double d = x[c] - m;
+        v += d * d;
+    }
+    float fm = (float)m, r = (float)(1.0 / sqrt(v / C + eps));
+    for (int c = 0; c < C; c++) o[c] = (x[c] - fm) * r * g[c] + b[c];
+    if (mean) *mean = fm;
+    if (rstd) *rstd = r;
+}
+
+void layernorm_forward_cpu(float *out, float *mean, float *rstd, const float *inp, const float *g,
+                           const float *b, int N, int C, float eps) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        ln_row(out + (size_t)i * C, mean ? mean + i : NULL, rstd ? rstd + i : NULL, inp + (size_t)i * C, g, b, C, eps);
+}
+
+void layernorm_backward_cpu(float *dinp, float *dg, float *db, const float *dout, const float *inp,
+                            const float *g, const float *mean, const float *rstd, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const float *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+        float m = mean[i], r = rstd[i];
+        float m1 = 0, m2 = 0;
+        for (int c = 0; c < C; c++) {
+            float dxh = d[c] * g[c];
+            m1 += dxh;
+            m2 += dxh * (x[c] - m) * r;
+        }
+        m1 /= (float)C;
+        m2 /= (float)C;
+        float *di = dinp + (size_t)i * C;
+        for (int c = 0; c < C; c++) di[c] += r * (d[c] * g[c] - m1 - (x[c] - m) * r * m2);
+    }
+    int nb = (C + COLBLK - 1) / COLBLK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nb; blk++) {
+        int c0 = blk * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
+        float ag[COLBLK], ab[COLBLK];
+        for (int c = c0; c < c1; c++) ag[c - c0] = ab[c - c0] = 0.0f;
+        for (int i = 0; i < N; i++) {
+            const float *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+            float m = mean[i], r = rstd[i];
+            for (int c = c0; c < c1; c++) {
+                ag[c - c0] += d[c] * (x[c] - m) * r;
+                ab[c - c0] += d[c];
+            }
+        }
+        for (int c = c0; c < c1; c++) {
+            dg[c] += ag[c - c0];
+            db[c] += ab[c - c0];
+        }
+    }
+}
+
+void residual_layernorm_forward_cpu(float *x, float *out, float *mean, float *rstd, const float *a,
+                                    const float *bias, const float *res, const DropSpec *drop, const float *g,
+                                    const float *b, int N, int C, float eps) {
+    int dropping = drop && drop->p > 0.0f;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        size_t o = (size_t)i * C;
+        float *xr = x + o;
+        const float *ar = a + o, *rr = res + o;
+        if (dropping)
+            for (int c = 0; c < C; c++) xr[c] = (ar[c] + bias[c]) * ops_drop_scale(drop, o + c) + rr[c];
+        else
+            for (int c = 0; c < C; c++) xr[c] = (ar[c] + bias[c]) + rr[c];
+        ln_row(out + o, mean ? mean + i : NULL, rstd ? rstd + i : NULL, xr, g, b, C, eps);
+    }
+}
+
+void bias_gelu_forward_cpu(float *pre, float *out, const float *bias, int N, int F) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        float *p = pre + (size_t)i * F, *o = out + (size_t)i * F;
+        for (int c = 0; c < F; c++) {
+            float v = p[c] + bias[c];
+            p[c] = v;
+            o[c] = 0.5f * v * (1.0f + erff(v * (float)M_SQRT1_2));
+        }
+    }
+}
+
+void gelu_backward_cpu(float *dinp, const float *pre, const float *dout, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float x = pre[i];
+        float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+        float pdf = expf(-0.5f * x * x) * 0.39894228f;
+        dinp[i] = dout[i] * (cdf + x * pdf);
+    }
+}
+
+void dropout_forward_cpu(float *x, size_t n, const DropSpec *drop) {
+    if (!drop || drop->p <= 0.0f) return;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) x[i] *= ops_drop_scale(drop, i);
+}
+void dropout_backward_cpu(float *dx, size_t n, const DropSpec *drop) { dropout_forward_cpu(dx, n, drop); }
+
+/* Keys past the last token of sequence b carry probability 0 (HF's finfo.min underflows in exp),
+ * so every product runs over [0, klen) only. 0 = no token at all (HF: uniform over all T). */
+static int key_len(const float *m, int T) {
+    int n = T;
+    while (n > 0 && m[n - 1] == 0.0f) n--;
+    return n;
+}
+
+static int clamp_threads(int nthreads) {
+    int mt = omp_get_max_threads();
+    return nthreads < mt ? (nthreads > 0 ? nthreads : 1) : mt;
+}
+
+void attention_forward_cpu(float *ctx, float *att, const float *q, const float *k, const float *v,
+                           const float *mask, int B, int T, int C, int NH, const DropSpec *drop, float *scratch,
+                           int nthreads) {
+    int hd = C / NH;
+    CHECK(hd * NH == C, "hidden %d not divisible by %d heads", C, NH);
+    float scale = (float)(1.0 / sqrt((double)hd));
+    int dropping = drop && drop->p > 0.0f;
+    size_t per = attention_scratch_floats(T);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        float *S = scratch + (size_t)omp_get_thread_num() * per, *Pd = S + (size_t)T * T;
+        const float *m = mask + (size_t)b * T;
+        const float *Q = q + (size_t)b * T * C + h * hd, *K = k + (size_t)b * T * C + h * hd;
+        const float *V = v + (size_t)b * T * C + h * hd;
+        float *P = att ? att + (size_t)bh * T * T : S;
+        int kl = key_len(m, T);
+        if (kl == 0) {
+            kl = T;
+            for (size_t e = 0; e < (size_t)T * T; e++) P[e] = 1.0f / (float)T;
+        } else {
+            int dense = 1;
+            for (int j = 0; j < kl; j++) dense &= m[j] != 0.0f;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, scale, Q, C, K, C, 0.0f, P, T);
+            for (int t = 0; t < T; t++) {
+                float *p = P + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
+                for (int j = 0; j < kl; j++)
+                    if ((dense || m[j] != 0.0f) && p[j] > mx) mx = p[j];
+                for (int j = 0; j < kl; j++) {
+                    float e = (dense || m[j] != 0.0f) ? expf(p[j] - mx) : 0.0f;
+                    p[j] = e;
+                    sum += e;
+                }
+                float inv = 1.0f / sum;
+                for (int j = 0; j < kl; j++) p[j] *= inv;
+                if (att)
+                    for (int j = kl; j < T; j++) p[j] = 0.0f;
+            }
+        }
+        const float *PP = P;
+        if (dropping) {
+            size_t base = (size_t)bh * T * T;
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < kl; j++)
+                    Pd[(size_t)t * T + j] = P[(size_t)t * T + j] * ops_drop_scale(drop, base + (size_t)t * T + j);
+            PP = Pd;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, PP, T, V, C, 0.0f,
+                    ctx + (size_t)b * T * C + h * hd, C);
+    }
+}
+
+void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, const float *att, const float *q,
+                            const float *k, const float *v, const float *mask, int B, int T, int C, int NH,
+                            const DropSpec *drop, float *scratch, int nthreads) {
+    int hd = C / NH;
+    float scale = (float)(1.0 / sqrt((double)hd));
+    int dropping = drop && drop->p > 0.0f;
+    size_t per = attention_scratch_floats(T);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        float *dP = scratch + (size_t)omp_get_thread_num() * per, *Pd = dP + (size_t)T * T;
+        size_t off = (size_t)b * T * C + h * hd, base = (size_t)bh * T * T;
+        const float *P = att + base, *dC = dctx + off, *Q = q + off, *K = k + off, *V = v + off;
+        int kl = key_len(mask + (size_t)b * T, T);
+        if (kl == 0) kl = T;
+        const float *PP = P;
+        if (dropping) {
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < kl; j++)
+                    Pd[(size_t)t * T + j] = P[(size_t)t * T + j] * ops_drop_scale(drop, base + (size_t)t * T + j);
+            PP = Pd;
+        }
+        /* dV = Pd^T dctx ; dPd = dctx V^T */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, PP, T, dC, C, 0.0f, dv + off, C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, 1.0f, dC, C, V, C, 0.0f, dP, T);
+        for (int t = 0; t < T; t++) {
+            float *d = dP + (size_t)t * T;
+            const float *p = P + (size_t)t * T;
+            if (dropping)
+                for (int j = 0; j < kl; j++) d[j] *= ops_drop_scale(drop, base + (size_t)t * T + j);
+            float dot = 0.0f;
+            for (int j = 0; j < kl; j++) dot += p[j] * d[j];
+            for (int j = 0; j < kl; j++) d[j] = p[j] * (d[j] - dot) * scale;
+        }
+        /* dQ = dS K ; dK = dS^T Q */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, dP, T, K, C, 0.0f, dq + off, C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, dP, T, Q, C, 0.0f, dk + off, C);
+        for (int j = kl; j < T; j++) {
+            memset(dk + off + (size_t)j * C, 0, (size_t)hd * sizeof(float));
+            memset(dv + off + (size_t)j * C, 0, (size_t)hd * sizeof(float));
+        }
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+#define DISPATCH(name, ...) \
+    do { if (g_ref) name##_ref(__VA_ARGS__); else name##_cpu(__VA_ARGS__); } while (0)
+
+void embedding_forward(float *out, const int32_t *ids, const int32_t *pos, const int32_t *types, const float *wte,
+                       const float *wpe, const float *wtt, int N, int C) {
+    DISPATCH(embedding_forward, out, ids, pos, types, wte, wpe, wtt, N, C);
+}
+void embedding_backward(float *dwte, float *dwpe, float *dwtt, const float *dout, const int32_t *ids,
+                        const int32_t *pos, const int32_t *types, int N, int C, int pad_word, int pad_pos) {
+    DISPATCH(embedding_backward, dwte, dwpe, dwtt, dout, ids, pos, types, N, C, pad_word, pad_pos);
+}
+void linear_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
+    DISPATCH(linear_forward, out, inp, w, bias, N, IC, OC);
+}
+void linear_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
+                     int N, int IC, int OC) {
+    DISPATCH(linear_backward, dinp, dw, dbias, dout, inp, w, N, IC, OC);
+}
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *g, const float *b,
+                       int N, int C, float eps) {
+    DISPATCH(layernorm_forward, out, mean, rstd, inp, g, b, N, C, eps);
+}
+void layernorm_backward(float *dinp, float *dg, float *db, const float *dout, const float *inp, const float *g,
+                        const float *mean, const float *rstd, int N, int C) {
+    DISPATCH(layernorm_backward, dinp, dg, db, dout, inp, g, mean, rstd, N, C);
+}
+void residual_layernorm_forward(float *x, float *out, float *mean, float *rstd, const float *a, const float *bias,
+                                const float *res, const DropSpec *drop, const float *g, const float *b, int N, int C,
+                                float eps) {
+    DISPATCH(residual_layernorm_forward, x, out, mean, rstd, a, bias, res, drop, g, b, N, C, eps);
+}
+void bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F) {
+    DISPATCH(bias_gelu_forward, pre, out, bias, N, F);
+}
+void gelu_backward(float *dinp, const float *pre, const float *dout, size_t n) {
+    DISPATCH(gelu_backward, dinp, pre, dout, n);
+}
+void dropout_forward(float *x, size_t n, const DropSpec *drop) { DISPATCH(dropout_forward, x, n, drop); }
+void dropout_backward(float *dx, size_t n, const DropSpec *drop) { DISPATCH(dropout_backward, dx, n, drop); }
+void attention_forward(float *ctx, float *att, const float *q, const float *k, const float *v, const float *mask,
+                       int B, int T, int C, int NH, const DropSpec *drop, float *scratch, int nthreads) {
+    DISPATCH(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, drop, scratch, nthreads);
+}
+void attention_backward(float *dq, float *dk, float *dv, const float *dctx, const float *att, const float *q,
+                        const float *k, const float *v, const float *mask, int B, int T, int C, int NH,
+                        const DropSpec *drop, float *scratch, int nthreads) {
+    DISPATCH(attention_backward, dq, dk, dv, dctx, att, q, k, v, mask, B, T, C, NH, drop, scratch, nthreads);
+}
