@@ -21,7 +21,7 @@
 /* The reference implementation refuses headers above 100 MB (MAX_HEADER_SIZE in tensor.rs). */
 #define ST_MAX_HEADER ((uint64_t)100000000)
 /* Tensors are copied out of the mapping in chunks this large, then the pages are dropped. */
-#define ST_CHUNK ((size_t)16 << 20)
+#define ST_CHUNK ((size_t)4 << 20)
 
 static const struct { const char *name; size_t size; } DTYPES[ST_NDTYPES] = {
     [ST_F32] = {"F32", 4},   [ST_F16] = {"F16", 2},   [ST_BF16] = {"BF16", 2}, [ST_F64] = {"F64", 8},
