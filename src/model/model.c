@@ -82,8 +82,8 @@ static void shape_fmt(char *buf, size_t cap, int ndim, const int64_t *shape) {
     if (k < cap) snprintf(buf + k, cap - k, "]");
 }
 
-/* Checks t's shape against the expected one; reads it into dst. */
-static int load_tensor(const SafeTensors *st, const StTensor *t, int ndim, const int64_t *shape, float *dst, XsErr *err) {
+/* Checks t's shape against the one config.json implies. */
+static int check_shape(const SafeTensors *st, const StTensor *t, int ndim, const int64_t *shape, XsErr *err) {
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
     if (!same) {
@@ -92,7 +92,7 @@ static int load_tensor(const SafeTensors *st, const StTensor *t, int ndim, const
         shape_fmt(b, sizeof b, t->ndim, t->shape);
         return err_set(err, st->path, 0, "tensor '%s': shape disagrees with config.json: expected %s, found %s", t->name, a, b);
     }
-    return st_read_f32(st, t, dst, err);
+    return 0;
 }
 
 static void add_unused(Model *m, const char *name) {
@@ -147,51 +147,55 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
     if (st_find(&st, pw) && st_find(&st, pb)) pooler_alloc(m);
 
-    int64_t C = m->cfg.hidden_size;
-    char *seen = xcalloc((size_t)m->tab.n, 1);
-    int rc = 0;
-    for (int i = 0; i < st.n && !rc; i++) {
+    int64_t C = m->cfg.hidden_size, pshape[2] = {C, C};
+    /* Pass 1: match names (no data touched), so that every missing tensor and shape mismatch is
+     * reported before any reading. */
+    const StTensor **src = xcalloc((size_t)m->tab.n, sizeof *src), *tpw = NULL, *tpb = NULL;
+    for (int i = 0; i < st.n; i++) {
         const StTensor *t = &st.t[i];
         const char *name = starts_with(t->name, prefix) ? t->name + plen : NULL;
         if (name && (!strcmp(name, "embeddings.position_ids") || !strcmp(name, "embeddings.token_type_ids")))
             continue; /* registered buffers, not parameters (HF ignores them on load too) */
         int k = name ? params_find(&m->tab, name) : -1;
-        if (k >= 0) {
-            const ParamInfo *p = &m->tab.t[k];
-            int64_t shape[2] = {p->shape[0], p->shape[1]};
-            rc = load_tensor(&st, t, p->ndim, shape, m->w.block + p->offset, err);
-            seen[k] = 1;
-        } else if (m->has_pooler && !strcmp(t->name, pw)) {
-            int64_t shape[2] = {C, C};
-            rc = load_tensor(&st, t, 2, shape, m->pooler_w, err);
-        } else if (m->has_pooler && !strcmp(t->name, pb)) {
-            rc = load_tensor(&st, t, 1, &C, m->pooler_b, err);
-        } else {
-            add_unused(m, t->name);
-        }
+        if (k >= 0) src[k] = t;
+        else if (m->has_pooler && !strcmp(t->name, pw)) tpw = t;
+        else if (m->has_pooler && !strcmp(t->name, pb)) tpb = t;
+        else add_unused(m, t->name);
     }
+    int rc = 0, nmiss = 0;
+    const char **miss = xmalloc((size_t)m->tab.n * sizeof *miss);
+    char (*full)[128] = xmalloc((size_t)m->tab.n * sizeof *full);
+    for (int k = 0; k < m->tab.n; k++)
+        if (!src[k]) {
+            snprintf(full[nmiss], sizeof full[nmiss], "%s%s", prefix, m->tab.t[k].name);
+            miss[nmiss] = full[nmiss];
+            nmiss++;
+        }
+    if (nmiss) {
+        /* the full list goes to the log; the error carries as many names as fit */
+        for (int k = 0; k < nmiss; k++) log_warn("%s: missing tensor %s", wpath, miss[k]);
+        char list[900];
+        list_names(list, sizeof list, miss, nmiss);
+        rc = err_set(err, wpath, 0, "%d tensor%s missing (expected by config.json): %s", nmiss, nmiss > 1 ? "s" : "", list);
+    }
+    free(miss);
+    free(full);
+    int nbad = 0;
+    XsErr first = {0};
+    for (int k = 0; k < m->tab.n && !rc; k++) {
+        const ParamInfo *p = &m->tab.t[k];
+        int64_t shape[2] = {p->shape[0], p->shape[1]};
+        if (check_shape(&st, src[k], p->ndim, shape, nbad ? NULL : &first)) nbad++;
+    }
+    if (!rc && tpw && check_shape(&st, tpw, 2, pshape, nbad ? NULL : &first)) nbad++;
+    if (!rc && tpb && check_shape(&st, tpb, 1, &C, nbad ? NULL : &first)) nbad++;
+    if (nbad) rc = err_set(err, NULL, 0, "%s%s", first.msg, nbad > 1 ? " (and more tensors disagree)" : "");
+    /* Pass 2: read, converting, straight into the block. */
+    for (int k = 0; k < m->tab.n && !rc; k++) rc = st_read_f32(&st, src[k], m->w.block + m->tab.t[k].offset, err);
+    if (!rc && tpw) rc = st_read_f32(&st, tpw, m->pooler_w, err);
+    if (!rc && tpb) rc = st_read_f32(&st, tpb, m->pooler_b, err);
     st_close(&st);
-    if (!rc) {
-        int nmiss = 0;
-        const char **miss = xmalloc((size_t)m->tab.n * sizeof *miss);
-        char (*full)[128] = xmalloc((size_t)m->tab.n * sizeof *full);
-        for (int k = 0; k < m->tab.n; k++)
-            if (!seen[k]) {
-                snprintf(full[nmiss], sizeof full[nmiss], "%s%s", prefix, m->tab.t[k].name);
-                miss[nmiss] = full[nmiss];
-                nmiss++;
-            }
-        if (nmiss) {
-            /* the full list goes to the log; the error carries as many names as fit */
-            for (int k = 0; k < nmiss; k++) log_warn("%s: missing tensor %s", wpath, miss[k]);
-            char list[900];
-            list_names(list, sizeof list, miss, nmiss);
-            rc = err_set(err, wpath, 0, "%d tensor%s missing (expected by config.json): %s", nmiss, nmiss > 1 ? "s" : "", list);
-        }
-        free(miss);
-        free(full);
-    }
-    free(seen);
+    free(src);
     if (rc) { model_free(m); return -1; }
     if (m->n_unused) {
         /* same wording as transformers' _load_pretrained_model warning */
