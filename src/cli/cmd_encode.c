@@ -16,6 +16,13 @@
  * still giving length-sorted batches little padding. */
 #define ENCODE_CHUNK 8192
 
+/* DEV-ONLY (removed when tok/tokenizer.c lands): weak, so the binary links before it does. */
+#pragma weak tokenizer_open
+#pragma weak tokenizer_free
+#pragma weak tokenizer_vocab_size
+#pragma weak tokenizer_encode
+#pragma weak tokenizer_encode_batch
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts encode --model DIR --out FILE.npy [--layer L] [--pool mean|cls] [--max-len N]\n"
@@ -148,6 +155,7 @@ int cmd_encode(int argc, char **argv) {
     if (batch < 1 || batch > 65536) xs_die("encode: --batch expects 1..65536, got %ld", batch);
 
     XsErr err = {0};
+    if (!tokenizer_open) xs_die("encode: the tokenizer is not in this build yet");
     Tokenizer *tok = tokenizer_open(model_dir, &err);
     if (!tok) xs_die("%s", err.msg);
     Model m;
