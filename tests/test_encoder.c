@@ -1,0 +1,303 @@
+/* test_encoder.c — model/encoder: every hidden state and every parameter gradient against HF
+ * transformers (fixtures from tools/gen_encoder_fixtures.py, tiny XLM-R and BERT, padded batch), fast vs
+ * reference ops, finite differences, dropout independent of the thread count, the layer-only state. */
+#include "testutil.h"
+#include "core/mem.h"
+#include "kernels/ops.h"
+#include "model/encoder.h"
+#include "model/model.h"
+#include "model/safetensors.h"
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Fix {
+    Model m;
+    SafeTensors st;
+    int B, T, L, C;
+    int32_t *ids, *types; /* (B,T) */
+    float *mask;          /* (B,T) */
+} Fix;
+
+static float *fix_f32(const Fix *f, const char *name, size_t want) {
+    const StTensor *t = st_find(&f->st, name);
+    if (!t) fail_msg("fixture tensor %s missing", name);
+    assert_int_equal(st_numel(t), want);
+    float *x = xmalloc_aligned(want * sizeof(float));
+    XsErr err = {0};
+    assert_int_equal(st_read_f32(&f->st, t, x, &err), 0);
+    return x;
+}
+
+static int32_t *fix_i32(const Fix *f, const char *name, size_t want) {
+    const StTensor *t = st_find(&f->st, name);
+    assert_non_null(t);
+    assert_int_equal(t->dtype, ST_I32);
+    assert_int_equal(st_numel(t), want);
+    int32_t *x = xmalloc(want * sizeof(int32_t));
+    memcpy(x, st_data(&f->st, t), want * sizeof(int32_t));
+    return x;
+}
+
+static void fix_open(Fix *f, const char *arch) {
+    memset(f, 0, sizeof *f);
+    char dir[256], exp[300];
+    snprintf(dir, sizeof dir, "tests/fixtures/encoder/%s", arch);
+    snprintf(exp, sizeof exp, "%s/expected.safetensors", dir);
+    XsErr err = {0};
+    if (model_load(dir, &f->m, &err) != 0) fail_msg("model_load: %s", err.msg);
+    if (st_open(exp, &f->st, &err) != 0) fail_msg("st_open: %s", err.msg);
+    const StTensor *t = st_find(&f->st, "input_ids");
+    assert_non_null(t);
+    f->B = (int)t->shape[0];
+    f->T = (int)t->shape[1];
+    f->L = f->m.cfg.num_layers;
+    f->C = f->m.cfg.hidden_size;
+    size_t n = (size_t)f->B * f->T;
+    f->ids = fix_i32(f, "input_ids", n);
+    f->types = fix_i32(f, "token_type_ids", n);
+    f->mask = fix_f32(f, "attention_mask", n);
+}
+
+static void fix_close(Fix *f) {
+    free(f->ids);
+    free(f->types);
+    free(f->mask);
+    st_close(&f->st);
+    model_free(&f->m);
+}
+
+/* Every hidden state (padding positions included: HF computes them too) within 1e-4 + 1e-4|b|. */
+static double check_forward(const char *arch, int ref) {
+    Fix f;
+    fix_open(&f, arch);
+    ops_use_reference(ref);
+    EncoderState *s = encoder_state_new(&f.m.cfg, f.B, f.T, 0);
+    encoder_forward(&f.m.cfg, &f.m.w, s, f.ids, f.types, f.mask, f.B, f.T, 0, 0, 0);
+    size_t n = (size_t)f.B * f.T * f.C;
+    double worst = 0;
+    for (int l = 0; l <= f.L; l++) {
+        char name[64], what[96];
+        snprintf(name, sizeof name, "hidden.%d", l);
+        snprintf(what, sizeof what, "%s %s hidden[%d]", arch, ref ? "ref" : "fast", l);
+        float *want = fix_f32(&f, name, n);
+        const float *got = encoder_hidden(s, l);
+        assert_int_equal(tu_compare(what, got, want, n, 1e-4, 1e-4), 0);
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs((double)got[i] - want[i]);
+            if (d > worst) worst = d;
+        }
+        free(want);
+    }
+    printf("%s %s forward: worst |diff| over all %d hidden states = %.3g\n", arch, ref ? "ref" : "fast", f.L + 1, worst);
+    ops_use_reference(0);
+    encoder_state_free(s);
+    fix_close(&f);
+    return worst;
+}
+
+static void test_forward_xlmr(void **state) { (void)state; check_forward("xlmr", 0); check_forward("xlmr", 1); }
+static void test_forward_bert(void **state) { (void)state; check_forward("bert", 0); check_forward("bert", 1); }
+
+/* Runs forward (train mode, dropout off as in the fixture's eval) + backward of
+ * loss = sum(h[L] * R_last) + sum(h[1] * R_mid) into a zeroed gradient block. */
+static float *grads_of(Fix *f, const float *R_last, const float *R_mid, EncoderParams *g, float *demb) {
+    ModelConfig cfg = f->m.cfg;
+    cfg.hidden_dropout = cfg.attn_dropout = 0.0f;
+    float *block = xmalloc_aligned(f->m.tab.total * sizeof(float));
+    params_bind(&cfg, &f->m.tab, g, block);
+    EncoderState *s = encoder_state_new(&cfg, f->B, f->T, 1);
+    encoder_forward(&cfg, &f->m.w, s, f->ids, f->types, f->mask, f->B, f->T, 1, 1, 0);
+    const float *dh[8] = {0};
+    dh[f->L] = R_last;
+    dh[1] = R_mid;
+    encoder_backward_multi(&cfg, &f->m.w, g, s, dh, demb);
+    encoder_state_free(s);
+    return block;
+}
+
+static void check_grads(const char *arch, int ref) {
+    Fix f;
+    fix_open(&f, arch);
+    ops_use_reference(ref);
+    size_t n = (size_t)f.B * f.T * f.C;
+    float *R_last = fix_f32(&f, "R_last", n), *R_mid = fix_f32(&f, "R_mid", n), *demb = xmalloc(n * sizeof(float));
+    EncoderParams g;
+    float *block = grads_of(&f, R_last, R_mid, &g, demb);
+    double worst = 0;
+    const char *worst_name = "";
+    for (int i = 0; i < f.m.tab.n; i++) {
+        const ParamInfo *p = &f.m.tab.t[i];
+        char name[128], what[160];
+        snprintf(name, sizeof name, "grad.%s", p->name);
+        snprintf(what, sizeof what, "%s %s d/d %s", arch, ref ? "ref" : "fast", p->name);
+        float *want = fix_f32(&f, name, p->numel);
+        double mx = 0;
+        for (size_t k = 0; k < p->numel; k++) mx = fmax(mx, fabs(want[k]));
+        if (strstr(p->name, "attention.self.key.bias")) {
+            /* exactly 0 in exact arithmetic: q.(k + b) shifts every score of a row by q.b, which the
+             * softmax ignores; PyTorch's values are float noise, so both must merely be tiny */
+            for (size_t k = 0; k < p->numel; k++) assert_true(fabs(block[p->offset + k]) < 1e-5 && fabs(want[k]) < 1e-5);
+            printf("%s: mathematically 0; max |ours| %.3g, max |torch| %.3g\n", what,
+                   tu_max_rel(block + p->offset, want, 0, 1), mx);
+            free(want);
+            continue;
+        }
+        /* elementwise 1e-3 relative, with a floor of 1e-4 of the tensor's largest entry for the
+         * near-zero elements (cancellation there is float noise in both implementations) */
+        assert_int_equal(tu_compare(what, block + p->offset, want, p->numel, 1e-4 * mx, 1e-3), 0);
+        double r = tu_max_rel(block + p->offset, want, p->numel, 1e-4 * mx + 1e-30);
+        if (r > worst) { worst = r; worst_name = f.m.tab.t[i].name; }
+        free(want);
+    }
+    float *want = fix_f32(&f, "grad_inputs_embeds", n);
+    assert_int_equal(tu_compare("d/d inputs_embeds", demb, want, n, 1e-5, 1e-3), 0);
+    printf("%s %s gradients: worst elementwise rel err %.3g (floor 1e-4 max|g|) in %s\n", arch, ref ? "ref" : "fast",
+           worst, worst_name);
+    ops_use_reference(0);
+    free(want); free(R_last); free(R_mid); free(demb); free(block); free(g.layers);
+    fix_close(&f);
+}
+
+static void test_grads_xlmr(void **state) { (void)state; check_grads("xlmr", 0); check_grads("xlmr", 1); }
+static void test_grads_bert(void **state) { (void)state; check_grads("bert", 0); check_grads("bert", 1); }
+
+static double loss_of(Fix *f, EncoderState *s, const ModelConfig *cfg, const float *R_last, const float *R_mid) {
+    encoder_forward(cfg, &f->m.w, s, f->ids, f->types, f->mask, f->B, f->T, 0, 0, 0);
+    size_t n = (size_t)f->B * f->T * f->C;
+    const float *hl = encoder_hidden(s, f->L), *h1 = encoder_hidden(s, 1);
+    double L = 0;
+    for (size_t i = 0; i < n; i++) L += (double)hl[i] * R_last[i] + (double)h1[i] * R_mid[i];
+    return L;
+}
+
+/* Central differences on the float forward (reference ops: double accumulators inside each op)
+ * for 2 elements of every parameter tensor: the one with the largest gradient and one other
+ * (padding_idx rows excluded: HF zeroes their gradient by definition although the loss, which
+ * reads padding positions, does depend on them). The forward is float, so a 4-point stencil with a
+ * large step keeps the difference quotient above the rounding noise. */
+static void test_finite_differences(void **state) {
+    (void)state;
+    Fix f;
+    fix_open(&f, "bert");
+    ops_use_reference(1);
+    size_t n = (size_t)f.B * f.T * f.C;
+    float *R_last = fix_f32(&f, "R_last", n), *R_mid = fix_f32(&f, "R_mid", n);
+    EncoderParams g;
+    float *block = grads_of(&f, R_last, R_mid, &g, NULL);
+    ModelConfig cfg = f.m.cfg;
+    EncoderState *s = encoder_state_new(&cfg, f.B, f.T, 0);
+    double worst = 0, worst_big = 0; /* worst_big: relative error where |grad| > 1e-2 */
+    int checked = 0;
+    const char *worst_name = "";
+    for (int i = 0; i < f.m.tab.n; i++) {
+        const ParamInfo *p = &f.m.tab.t[i];
+        size_t pick[2] = {0, (p->numel * 7) / 13};
+        double mx = 0;
+        for (size_t k = 0; k < p->numel; k++)
+            if (fabs(block[p->offset + k]) > mx) { mx = fabs(block[p->offset + k]); pick[0] = k; }
+        for (int j = 0; j < 2; j++) {
+            size_t k = pick[j];
+            if (i == 0 && (int)(k / (size_t)f.C) == cfg.pad_token_id) continue; /* word padding_idx row */
+            float *x = f.m.w.block + p->offset + k, save = *x;
+            float h = 0.03125f; /* a power of two: save +- h, +- 2h are exact for |save| < 2^18 h */
+            double lv[4], steps[4] = {1, -1, 2, -2};
+            for (int st = 0; st < 4; st++) {
+                *x = save + (float)steps[st] * h;
+                lv[st] = loss_of(&f, s, &cfg, R_last, R_mid);
+            }
+            *x = save;
+            /* fourth-order central stencil: truncation O(h^4), so h can be large next to float noise */
+            double fd = (8.0 * (lv[0] - lv[1]) - (lv[2] - lv[3])) / (12.0 * h), an = block[p->offset + k];
+            double e = fabs(fd - an) / (fabs(an) + 1e-2);
+            if (e > worst) { worst = e; worst_name = p->name; }
+            if (!strstr(p->name, "key.bias") && fabs(an) > 1e-2) worst_big = fmax(worst_big, fabs(fd - an) / fabs(an));
+            checked++;
+        }
+    }
+    printf("finite differences (bert, float forward, 4-point stencil h = 1/32): %d parameters, worst |fd-an|/(|an|+1e-2) = %.3g in %s\n",
+           checked, worst, worst_name);
+    printf("finite differences: worst |fd-an|/|an| where |an| > 1e-2: %.3g\n", worst_big);
+    assert_true(checked >= 2 * f.m.tab.n - 2);
+    assert_true(worst_big < 2e-3);
+    assert_true(worst < 1e-2);
+    ops_use_reference(0);
+    encoder_state_free(s);
+    free(R_last); free(R_mid); free(block); free(g.layers);
+    fix_close(&f);
+}
+
+/* Training forward + backward with dropout on: identical results with 1 and 2 threads (masks are
+ * counter-based), reproducible for the same (seed, step), different for another step; and the
+ * fast path agrees with the reference path under the same masks. */
+static void test_dropout_threads(void **state) {
+    (void)state;
+    Fix f;
+    fix_open(&f, "xlmr");
+    ModelConfig cfg = f.m.cfg;
+    cfg.hidden_dropout = cfg.attn_dropout = 0.1f;
+    size_t n = (size_t)f.B * f.T * f.C;
+    float *R = fix_f32(&f, "R_last", n);
+    float *out[4], *gr[4];
+    for (int run = 0; run < 4; run++) { /* 0: 1 thread, 1: 2 threads, 2: other step, 3: reference ops */
+        omp_set_num_threads(run == 1 ? 2 : 1);
+        ops_use_reference(run == 3);
+        EncoderParams g;
+        gr[run] = xmalloc_aligned(f.m.tab.total * sizeof(float));
+        params_bind(&cfg, &f.m.tab, &g, gr[run]);
+        EncoderState *s = encoder_state_new(&cfg, f.B, f.T, 1);
+        encoder_forward(&cfg, &f.m.w, s, f.ids, f.types, f.mask, f.B, f.T, 1, 1234, run == 2 ? 8 : 7);
+        out[run] = xmalloc(n * sizeof(float));
+        memcpy(out[run], encoder_hidden(s, f.L), n * sizeof(float));
+        encoder_backward(&cfg, &f.m.w, &g, s, R, NULL);
+        encoder_state_free(s);
+        free(g.layers);
+    }
+    ops_use_reference(0);
+    omp_set_num_threads(2);
+    assert_int_equal(tu_compare("dropout fwd 1 vs 2 threads", out[1], out[0], n, 1e-6, 1e-6), 0);
+    assert_int_equal(tu_compare("dropout grads 1 vs 2 threads", gr[1], gr[0], f.m.tab.total, 1e-6, 1e-5), 0);
+    assert_int_equal(tu_compare("dropout fwd fast vs ref", out[0], out[3], n, 1e-4, 1e-4), 0);
+    assert_int_equal(tu_compare("dropout grads fast vs ref", gr[0], gr[3], f.m.tab.total, 1e-4, 1e-3), 0);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) differ += fabsf(out[2][i] - out[0][i]) > 1e-3f;
+    assert_true(differ > n / 2); /* another step, other masks */
+    /* and dropout really acted: eval output differs */
+    EncoderState *s = encoder_state_new(&cfg, f.B, f.T, 0);
+    encoder_forward(&cfg, &f.m.w, s, f.ids, f.types, f.mask, f.B, f.T, 0, 1234, 7);
+    differ = 0;
+    for (size_t i = 0; i < n; i++) differ += fabsf(encoder_hidden(s, f.L)[i] - out[0][i]) > 1e-3f;
+    assert_true(differ > n / 2);
+    encoder_state_free(s);
+    for (int run = 0; run < 4; run++) { free(out[run]); free(gr[run]); }
+    free(R);
+    fix_close(&f);
+}
+
+/* The layer-only inference state gives the same middle layer as the full state, bitwise. */
+static void test_layer_state(void **state) {
+    (void)state;
+    Fix f;
+    fix_open(&f, "xlmr");
+    size_t n = (size_t)f.B * f.T * f.C;
+    EncoderState *a = encoder_state_new(&f.m.cfg, f.B + 2, f.T + 3, 0), *b = encoder_state_new_layer(&f.m.cfg, f.B, f.T, 1);
+    encoder_forward(&f.m.cfg, &f.m.w, a, f.ids, f.types, f.mask, f.B, f.T, 0, 0, 0);
+    encoder_forward(&f.m.cfg, &f.m.w, b, f.ids, f.types, f.mask, f.B, f.T, 0, 0, 0);
+    assert_memory_equal(encoder_hidden(a, 1), encoder_hidden(b, 1), n * sizeof(float));
+    assert_true(encoder_state_bytes(b) < encoder_state_bytes(a));
+    encoder_state_free(a);
+    encoder_state_free(b);
+    fix_close(&f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_xlmr), cmocka_unit_test(test_forward_bert),
+        cmocka_unit_test(test_grads_xlmr),   cmocka_unit_test(test_grads_bert),
+        cmocka_unit_test(test_finite_differences), cmocka_unit_test(test_dropout_threads),
+        cmocka_unit_test(test_layer_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
