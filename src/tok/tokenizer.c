@@ -1,0 +1,275 @@
+/* tokenizer.c — the Tokenizer: picks SentencePiece (XLM-R's fairseq id layout) or WordPiece (BERT)
+ * from a file or model folder, adds the specials of single texts and pairs, truncates longest-first
+ * (HF tokenizers' rule) and runs batches on OpenMP threads. The algorithms are spm.c's / wordpiece.c's. */
+#include "tok/tokenizer.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "tok/encoding.h"
+#include "tok/spm.h"
+#include "tok/wordpiece.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct Tokenizer {
+    TokKind kind;
+    SpmModel *spm;
+    WordPiece *wp;
+    int vocab, pad, cls, sep, unk, mask;
+    int32_t *remap; /* [spm size] spm piece id -> model id (XLM-R layout) */
+};
+
+static int ends_with(const char *s, const char *suf) {
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* XLMRobertaTokenizer (transformers v4, the sentencepiece-backed "slow" class): <s>=0 <pad>=1
+ * </s>=2 <unk>=3 fixed, spm piece k -> k + 1 (fairseq_offset), spm id 0 -> <unk> (3) because its
+ * _convert_token_to_id returns unk for PieceToId() == 0, <mask> = spm size + 1. For models whose own
+ * first pieces are not <unk> <s> </s> (uni8k.model: <s> <pad> </s> <unk> <mask> ...) the same rule
+ * applies, so spm's <unk> (piece 3) becomes 4 — exactly what HF gives (see docs/TOKENIZERS.md). */
+static Tokenizer *open_spm(const char *path, XsErr *err) {
+    SpmModel *m = spm_load(path, err);
+    if (!m) return NULL;
+    Tokenizer *t = xcalloc(1, sizeof *t);
+    t->kind = TOK_SPM;
+    t->spm = m;
+    int n = spm_size(m);
+    t->remap = xmalloc((size_t)n * sizeof *t->remap);
+    for (int k = 0; k < n; k++) t->remap[k] = k == 0 ? 3 : k + 1;
+    t->cls = 0;
+    t->pad = 1;
+    t->sep = 2;
+    t->unk = 3;
+    t->mask = n + 1;
+    t->vocab = n + 2;
+    return t;
+}
+
+/* tokenizer_config.json's do_lower_case; *out untouched when the file or key is absent. */
+static int read_lower_case(const char *cfg, int *out, XsErr *err) {
+    if (!is_file(cfg)) return 0;
+    json_error_t je;
+    json_t *root = json_load_file(cfg, 0, &je);
+    if (!root) return err_set(err, cfg, je.line, "expected JSON: %s", je.text);
+    json_t *v = json_is_object(root) ? json_object_get(root, "do_lower_case") : NULL;
+    if (v && !json_is_boolean(v)) {
+        json_decref(root);
+        return err_set(err, cfg, 0, "expected do_lower_case to be true or false");
+    }
+    if (v) *out = json_is_true(v);
+    json_decref(root);
+    return 0;
+}
+
+static Tokenizer *open_wp(const char *vocab, int lower, XsErr *err) {
+    WordPiece *wp = wp_load(vocab, lower, err);
+    if (!wp) return NULL;
+    Tokenizer *t = xcalloc(1, sizeof *t);
+    t->kind = TOK_WORDPIECE;
+    t->wp = wp;
+    t->vocab = wp_vocab_size(wp);
+    const char *names[5] = {"[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"};
+    int *slots[5] = {&t->cls, &t->sep, &t->pad, &t->unk, &t->mask};
+    for (int i = 0; i < 5; i++) {
+        *slots[i] = wp_token_id(wp, names[i]);
+        if (*slots[i] < 0) {
+            err_set(err, vocab, 0, "expected the special token %s in the WordPiece vocabulary", names[i]);
+            tokenizer_free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+Tokenizer *tokenizer_open(const char *path, XsErr *err) {
+    char buf[4096];
+    if (is_dir(path)) {
+        snprintf(buf, sizeof buf, "%s/sentencepiece.bpe.model", path);
+        if (is_file(buf)) return open_spm(buf, err);
+        snprintf(buf, sizeof buf, "%s/vocab.txt", path);
+        if (is_file(buf)) {
+            char cfg[4096];
+            snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", path);
+            int lower = 1; /* HF BertTokenizer's default */
+            if (read_lower_case(cfg, &lower, err)) return NULL;
+            return open_wp(buf, lower, err);
+        }
+        err_set(err, path, 0, "expected a tokenizer in the model folder (sentencepiece.bpe.model or vocab.txt), found neither");
+        return NULL;
+    }
+    if (!is_file(path)) {
+        err_set(err, path, 0, "no such tokenizer file or model folder");
+        return NULL;
+    }
+    if (ends_with(path, ".model")) return open_spm(path, err);
+    if (ends_with(path, ".txt")) {
+        /* A bare vocab file: tokenizer_config.json next to it decides; without one, HF's default
+         * (lower-case) unless the file name says the vocabulary is cased (e.g. mbert-cased-vocab.txt). */
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        int lower = !(strstr(base, "cased") && !strstr(base, "uncased"));
+        size_t dl = (size_t)(base - path);
+        snprintf(buf, sizeof buf, "%.*stokenizer_config.json", (int)dl, path);
+        if (read_lower_case(buf, &lower, err)) return NULL;
+        return open_wp(path, lower, err);
+    }
+    err_set(err, path, 0, "expected a SentencePiece *.model or a WordPiece vocab *.txt file");
+    return NULL;
+}
+
+void tokenizer_free(Tokenizer *t) {
+    if (!t) return;
+    spm_free(t->spm);
+    if (t->wp) wp_free(t->wp);
+    free(t->remap);
+    free(t);
+}
+
+TokKind tokenizer_kind(const Tokenizer *t) { return t->kind; }
+int tokenizer_vocab_size(const Tokenizer *t) { return t->vocab; }
+int tokenizer_pad_id(const Tokenizer *t) { return t->pad; }
+int tokenizer_cls_id(const Tokenizer *t) { return t->cls; }
+int tokenizer_sep_id(const Tokenizer *t) { return t->sep; }
+int tokenizer_unk_id(const Tokenizer *t) { return t->unk; }
+int tokenizer_mask_id(const Tokenizer *t) { return t->mask; }
+
+const char *tokenizer_piece(const Tokenizer *t, int id) {
+    if (id < 0 || id >= t->vocab) return NULL;
+    if (t->kind == TOK_WORDPIECE) return wp_piece(t->wp, id);
+    static const char *const fixed[4] = {"<s>", "<pad>", "</s>", "<unk>"};
+    if (id < 4) return fixed[id];
+    if (id == t->mask) return "<mask>";
+    return spm_piece(t->spm, id - 1);
+}
+
+int tokenizer_encode_raw(const Tokenizer *t, const char *text, size_t len, Encoding *out, XsErr *err) {
+    if (t->kind == TOK_WORDPIECE) return wp_encode(t->wp, text, len, out, err);
+    int n0 = out->n;
+    if (spm_encode(t->spm, text, len, out, err)) return -1;
+    for (int i = n0; i < out->n; i++) out->ids[i] = t->remap[out->ids[i]];
+    return 0;
+}
+
+static void push_special(const Tokenizer *t, Encoding *out, int id, int32_t type, uint8_t seg) {
+    (void)t;
+    encoding_push(out, id, type, -1, -1, seg);
+}
+
+/* Truncation of tokenizers' TruncationStrategy::LongestFirst (tokenizers/src/utils/truncation.rs):
+ * with n1 the shorter length, n2 = max(n1, budget - n1); if both still do not fit, the shorter gets
+ * budget / 2 and the longer the rest. (transformers' python truncate_sequences breaks the tie the
+ * other way; we follow tokenizers, which HF uses for XLM-R and BERT.) */
+static void longest_first(int na, int nb, int budget, int *ka, int *kb) {
+    if (na + nb <= budget) {
+        *ka = na;
+        *kb = nb;
+        return;
+    }
+    int n1 = na, n2 = nb, swap = 0;
+    if (n1 > n2) {
+        swap = 1;
+        n1 = nb;
+        n2 = na;
+    }
+    if (n1 > budget) n2 = n1;
+    else n2 = n1 > budget - n1 ? n1 : budget - n1;
+    if (n1 + n2 > budget) {
+        n1 = budget / 2;
+        n2 = n1 + budget % 2;
+    }
+    if (swap) {
+        int x = n1;
+        n1 = n2;
+        n2 = x;
+    }
+    *ka = na < n1 ? na : n1;
+    *kb = nb < n2 ? nb : n2;
+}
+
+int tokenizer_encode(const Tokenizer *t, const char *a, size_t alen, const char *b, size_t blen, int max_len,
+                     Encoding *out, XsErr *err) {
+    encoding_clear(out);
+    Encoding ea, eb;
+    encoding_init(&ea);
+    encoding_init(&eb);
+    int rc = 0;
+    if (tokenizer_encode_raw(t, a, alen, &ea, err)) { rc = -1; goto done; }
+    if (b && tokenizer_encode_raw(t, b, blen, &eb, err)) {
+        err_prefix(err, "second text: ");
+        rc = -1;
+        goto done;
+    }
+    const int spm = t->kind == TOK_SPM;
+    const int nspecial = b ? (spm ? 4 : 3) : 2;
+    int ka = ea.n, kb = eb.n;
+    if (max_len > 0) {
+        if (max_len < nspecial) {
+            rc = err_set(err, NULL, 0, "max_len %d is too small (expected at least %d for the special tokens)", max_len, nspecial);
+            goto done;
+        }
+        int budget = max_len - nspecial;
+        if (b) longest_first(ea.n, eb.n, budget, &ka, &kb);
+        else if (ka > budget) ka = budget;
+    }
+    encoding_reserve(out, ka + kb + nspecial);
+    push_special(t, out, t->cls, 0, 0);
+    encoding_append_range(out, &ea, 0, ka, 0, 0);
+    push_special(t, out, t->sep, 0, 0);
+    if (b) {
+        const int32_t tb = spm ? 0 : 1; /* XLM-R has one token type; BERT's B segment is 1 */
+        if (spm) push_special(t, out, t->sep, 0, 1);
+        encoding_append_range(out, &eb, 0, kb, tb, 1);
+        push_special(t, out, t->sep, tb, 1);
+    }
+done:
+    encoding_free(&ea);
+    encoding_free(&eb);
+    return rc;
+}
+
+int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const size_t *lens, int n, int max_len,
+                           Encoding *outs, XsErr *err) {
+    int bad = -1;
+    XsErr first;
+    err_clear(&first);
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int i = 0; i < n; i++) {
+        int skip;
+#pragma omp atomic read
+        skip = bad;
+        if (skip >= 0 && skip < i) continue;
+        XsErr e;
+        err_clear(&e);
+        if (tokenizer_encode(t, texts[i], lens[i], NULL, 0, max_len, &outs[i], &e)) {
+#pragma omp critical(tok_batch_err)
+            {
+                if (bad < 0 || i < bad) {
+                    bad = i;
+                    first = e;
+                }
+            }
+        }
+    }
+    if (bad >= 0) {
+        if (err) {
+            *err = first;
+            err_prefix(err, "text %d: ", bad);
+        }
+        return -1;
+    }
+    return 0;
+}
