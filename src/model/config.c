@@ -147,7 +147,9 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
         json_object_set_new(r, "eos_token_id", json_integer(2));
     }
     json_object_set_new(r, "position_embedding_type", json_string("absolute"));
+    /* "dtype" is what transformers >= 4.56 writes, "torch_dtype" what older versions read */
     json_object_set_new(r, "dtype", json_string("float32"));
+    json_object_set_new(r, "torch_dtype", json_string("float32"));
     char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(r);
     CHECK(s, "config_save: json_dumps failed");
