@@ -21,8 +21,10 @@ Outputs (JSON Lines, one record per input):
                                          ids} with the common prefix and suffix removed.
   tests/fixtures/wordpiece/pairs.jsonl   {"a","b","max_len","c":{"ids","types"},"u":{...}}
                                          tok(a, b or None, truncation='longest_first', max_length)
-  tests/fixtures/wordpiece/windows.jsonl {"lang","para","qi","max_len","stride","vocab","w":[{"ids","types","off"}]}
-                                         off delta-coded as in single.jsonl (specials: -1,-1 before coding)
+  tests/fixtures/wordpiece/windows.jsonl {"q","lang","para","qi","max_len","stride","vocab","w":[{"ids","types","off","mc"}]}
+                                         off delta-coded as in single.jsonl (non-context: -1,-1 before coding);
+                                         mc: max-context flags (run_squad.py _check_is_max_context over the
+                                         windows' context spans, found by matching offsets)
                                          question/context: xquad-slice.json[lang][para] (question
                                          lstrip()ed as run_qa.py does); vocab c/u = the two vocabs, x = xlmr16k
                                          tok(q, ctx, truncation='only_second', return_overflowing_tokens,
@@ -119,6 +121,19 @@ def slow_diff(f, s):
     while b < min(len(f), len(s)) - a and f[-1 - b] == s[-1 - b]:
         b += 1
     return {"at": a, "f": f[a:len(f) - b], "s": s[a:len(s) - b]}
+
+
+def check_is_max_context(spans, cur, pos):
+    """run_squad.py's _check_is_max_context over (start, length) spans."""
+    best_score, best = None, None
+    for i, (start, length) in enumerate(spans):
+        end = start + length - 1
+        if pos < start or pos > end:
+            continue
+        score = min(pos - start, end - pos) + 0.01 * length
+        if best_score is None or score > best_score:
+            best_score, best = score, i
+    return cur == best
 
 
 def write_jsonl(path, recs):
@@ -231,6 +246,13 @@ def main():
                 enc = tk(question, ctx, truncation="only_second", max_length=ml, stride=st,
                          return_overflowing_tokens=True, return_offsets_mapping=True)
                 cb = char_to_byte(ctx)
+                full = tk(ctx, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+                spans = []  # (first context token index in the full context tokenization, length)
+                for w in range(len(enc["input_ids"])):
+                    seq = enc.sequence_ids(w)
+                    co = [o for o, sid in zip(enc["offset_mapping"][w], seq) if sid == 1]
+                    start = next(i for i in range(len(full)) if full[i:i + len(co)] == co) if co else 0
+                    spans.append((start, len(co)))
                 ws = []
                 for w in range(len(enc["input_ids"])):
                     seq = enc.sequence_ids(w)
@@ -238,8 +260,13 @@ def main():
                     for (a, e), sid in zip(enc["offset_mapping"][w], seq):
                         off += [cb[a], cb[e]] if sid == 1 else [-1, -1]
                     types = enc["token_type_ids"][w] if "token_type_ids" in enc else [0] * (len(off) // 2)
-                    ws.append({"ids": enc["input_ids"][w], "types": types, "off": delta(off)})
-                wrecs.append({"lang": lang, "para": pi, "qi": qi, "max_len": ml, "stride": st, "vocab": vocab,
+                    seq = enc.sequence_ids(w)
+                    first = seq.index(1) if 1 in seq else 0
+                    mc = [0] * len(seq)
+                    for k in range(spans[w][1]):
+                        mc[first + k] = int(check_is_max_context(spans, w, spans[w][0] + k))
+                    ws.append({"ids": enc["input_ids"][w], "types": types, "off": delta(off), "mc": mc})
+                wrecs.append({"q": question, "lang": lang, "para": pi, "qi": qi, "max_len": ml, "stride": st, "vocab": vocab,
                               "w": ws})
     write_jsonl(os.path.join(OUT, "windows.jsonl"), wrecs)
 
