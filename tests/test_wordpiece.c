@@ -306,6 +306,48 @@ static void test_speed(void **state) {
     free(recs);
 }
 
+/* Pairs and truncation through tokenizer.c (H3's) on our vocabs: [CLS] A [SEP] B [SEP], types 0/1,
+ * longest_first truncation to max_len, against HF fast (pairs.jsonl). */
+static void test_pairs_goldens(void **state) {
+    (void)state;
+    int n;
+    json_t **recs = read_jsonl("wordpiece/pairs.jsonl", &n);
+    assert_true(n >= 300);
+    long bad[2] = {0}, truncated = 0;
+    Encoding e;
+    encoding_init(&e);
+    for (int k = 0; k < 2; k++) {
+        XsErr err = {0};
+        Tokenizer *t = tokenizer_open(tu_fixture(g_vocab[k].vocab), &err);
+        if (!t) fail_msg("%s", err.msg);
+        for (int r = 0; r < n; r++) {
+            json_t *a = json_object_get(recs[r], "a"), *b = json_object_get(recs[r], "b");
+            int max_len = (int)json_integer_value(json_object_get(recs[r], "max_len"));
+            json_t *g = json_object_get(recs[r], g_vocab[k].key);
+            json_t *ids = json_object_get(g, "ids"), *types = json_object_get(g, "types");
+            if (tokenizer_encode(t, json_string_value(a), json_string_length(a), json_is_string(b) ? json_string_value(b) : NULL,
+                                 json_is_string(b) ? json_string_length(b) : 0, max_len, &e, &err))
+                fail_msg("pairs.jsonl:%d: %s", r + 1, err.msg);
+            int ok = (size_t)e.n == json_array_size(ids);
+            for (int i = 0; ok && i < e.n; i++)
+                ok = e.ids[i] == json_integer_value(json_array_get(ids, (size_t)i)) &&
+                     e.type_ids[i] == json_integer_value(json_array_get(types, (size_t)i));
+            if (!ok && bad[k]++ < 5)
+                print_message("pairs.jsonl:%d [%s] max_len %d: %d tokens, HF %zu (or ids/types differ)\n", r + 1,
+                              g_vocab[k].key, max_len, e.n, json_array_size(ids));
+            truncated += max_len > 0 && e.n == max_len;
+        }
+        tokenizer_free(t);
+    }
+    print_message("pairs/truncation: %d records x 2 vocabs (%ld truncated); mismatches vs HF fast: cased %ld, uncased %ld\n", n,
+                  truncated, bad[0], bad[1]);
+    assert_true(truncated > 100);
+    assert_int_equal(bad[0] + bad[1], 0);
+    encoding_free(&e);
+    for (int r = 0; r < n; r++) json_decref(recs[r]);
+    free(recs);
+}
+
 static int teardown(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) { wp_free(g_vocab[k].wp); g_vocab[k].wp = NULL; }
@@ -317,6 +359,7 @@ int main(void) {
         cmocka_unit_test(test_vocab_lookup),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_single_goldens),
+        cmocka_unit_test(test_pairs_goldens),
         cmocka_unit_test(test_speed),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
