@@ -297,6 +297,17 @@ int st_read_f32(const SafeTensors *st, const StTensor *t, float *dst, XsErr *err
                        st_dtype_name(t->dtype));
     size_t n = st_numel(t), es = st_dtype_size(t->dtype);
     if (!n) return 0;
+    if (t->dtype == ST_F32) {
+        /* pread straight into place: no page faults on the mapping, no second copy resident */
+        size_t done = 0, want = n * 4;
+        while (done < want) {
+            ssize_t r = pread(st->fd, (char *)dst + done, want - done, (off_t)(st->data_start + t->begin + done));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) return err_set(err, st->path, 0, "tensor '%s': read failed: %s", t->name, r < 0 ? strerror(errno) : "file shrank");
+            done += (size_t)r;
+        }
+        return 0;
+    }
     const uint8_t *src = st->map + st->data_start + t->begin;
     size_t per = ST_CHUNK / es;
     for (size_t i = 0; i < n; i += per) {
