@@ -117,6 +117,11 @@ int cmd_init(int argc, char **argv) {
         usage(stderr);
         return 1;
     }
+    char out_buf[1024]; /* "DIR/" -> "DIR", so that the temporary folder is a sibling */
+    if (!*out || strlen(out) >= sizeof out_buf) xs_die("init: --out: expected a folder path of 1 to 1023 bytes");
+    snprintf(out_buf, sizeof out_buf, "%s", out);
+    for (size_t n = strlen(out_buf); n > 1 && out_buf[n - 1] == '/'; n--) out_buf[n - 1] = 0;
+    out = out_buf;
     ModelArch arch;
     if (!strcmp(arch_s, "xlmr")) arch = ARCH_XLMR;
     else if (!strcmp(arch_s, "bert")) arch = ARCH_BERT;
