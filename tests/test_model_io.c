@@ -181,6 +181,62 @@ static void test_bad_config(void **state) {
     expect_load_error(d, "config.json", "cannot read");
 }
 
+/* Only the shape fields given: the rest takes the defaults of HF's config classes
+ * (XLMRobertaConfig / BertConfig: layer_norm_eps 1e-12, dropouts 0.1, initializer_range 0.02,
+ * pad_token_id 1 for XLM-R and 0 for BERT). */
+static void test_config_defaults(void **state) {
+    (void)state;
+    const char *types[2] = {"xlm-roberta", "bert"};
+    for (int k = 0; k < 2; k++) {
+        char path[1100], json[512];
+        snprintf(path, sizeof path, "%s/min-%d.json", g_dir, k);
+        snprintf(json, sizeof json,
+                 "{\"model_type\": \"%s\", \"vocab_size\": 10, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
+                 " \"num_attention_heads\": 2, \"intermediate_size\": 16, \"max_position_embeddings\": 12, \"type_vocab_size\": 1}",
+                 types[k]);
+        XsErr e = {0};
+        assert_int_equal(file_write_atomic(path, json, strlen(json), &e), 0);
+        ModelConfig c;
+        assert_int_equal(config_load(path, &c, &e), 0);
+        assert_int_equal(c.arch, k == 0 ? ARCH_XLMR : ARCH_BERT);
+        assert_int_equal(c.pad_token_id, k == 0 ? 1 : 0);
+        assert_true(c.layer_norm_eps == 1e-12f);
+        assert_true(c.hidden_dropout == 0.1f && c.attn_dropout == 0.1f && c.initializer_range == 0.02f);
+        /* and config_save writes what config_load reads back */
+        assert_int_equal(config_save(path, &c, &e), 0);
+        ModelConfig c2;
+        assert_int_equal(config_load(path, &c2, &e), 0);
+        assert_memory_equal(&c, &c2, sizeof c);
+    }
+}
+
+/* A parameter stored as integers is refused by name. */
+static void test_wrong_dtype(void **state) {
+    (void)state;
+    char dir[1100], p[1200];
+    snprintf(dir, sizeof dir, "%s/i64", g_dir);
+    mkdir(dir, 0777);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    copy_file(tu_fixture("model_io/xlmr_model/config.json"), p);
+    /* rewrite the header of the fixture: pooler.dense.bias as I32 (same 64 bytes) */
+    size_t n;
+    XsErr e = {0};
+    char *d = file_read_all(tu_fixture("model_io/xlmr_model/model.safetensors"), &n, &e);
+    assert_non_null(d);
+    uint64_t hl;
+    memcpy(&hl, d, 8);
+    char *hdr = xstrndup(d + 8, (size_t)hl);
+    char *at = strstr(hdr, "\"pooler.dense.bias\":{\"dtype\":\"F32\",\"shape\":[16]");
+    assert_non_null(at);
+    memcpy(strstr(at, "F32"), "I32", 3);
+    memcpy(d + 8, hdr, (size_t)hl);
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    assert_int_equal(file_write_atomic(p, d, n, &e), 0);
+    free(hdr);
+    free(d);
+    expect_load_error(dir, "tensor 'pooler.dense.bias': dtype I32, expected a float type", "model.safetensors");
+}
+
 static void test_missing_tensor(void **state) {
     (void)state;
     Model m;
@@ -379,6 +435,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_load_hf_folders),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_missing_tensor),
+        cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_wrong_dtype),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_presets_and_init),
         cmocka_unit_test(test_load_peak_rss),

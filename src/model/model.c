@@ -82,7 +82,7 @@ static void shape_fmt(char *buf, size_t cap, int ndim, const int64_t *shape) {
     if (k < cap) snprintf(buf + k, cap - k, "]");
 }
 
-/* Checks t's shape against the one config.json implies. */
+/* Checks t's shape against the one config.json implies, and that its dtype converts to F32. */
 static int check_shape(const SafeTensors *st, const StTensor *t, int ndim, const int64_t *shape, XsErr *err) {
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
@@ -92,6 +92,9 @@ static int check_shape(const SafeTensors *st, const StTensor *t, int ndim, const
         shape_fmt(b, sizeof b, t->ndim, t->shape);
         return err_set(err, st->path, 0, "tensor '%s': shape disagrees with config.json: expected %s, found %s", t->name, a, b);
     }
+    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16 && t->dtype != ST_F64)
+        return err_set(err, st->path, 0, "tensor '%s': dtype %s, expected a float type (F32, F16, BF16 or F64)", t->name,
+                       st_dtype_name(t->dtype));
     return 0;
 }
 

@@ -148,29 +148,28 @@ static int parse_metadata(const char *path, json_t *v, SafeTensors *st, XsErr *e
     return 0;
 }
 
-static const StTensor *sort_base;
-static int cmp_offsets(const void *a, const void *b) {
-    const StTensor *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+typedef struct { size_t begin, end; int idx; } Span;
+static int cmp_spans(const void *a, const void *b) {
+    const Span *x = a, *y = b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
-    return 0;
+    return x->idx - y->idx;
 }
 
 /* The tensors must not overlap and must tile [0, data_size) exactly (tensor.rs validate()). */
 static int check_layout(const char *path, const SafeTensors *st, size_t data_size, XsErr *err) {
-    int *ord = xmalloc((size_t)(st->n ? st->n : 1) * sizeof *ord);
-    for (int i = 0; i < st->n; i++) ord[i] = i;
-    sort_base = st->t; /* qsort has no context argument in C11; the loader is not re-entrant here */
-    qsort(ord, (size_t)st->n, sizeof *ord, cmp_offsets);
+    Span *sp = xmalloc((size_t)(st->n ? st->n : 1) * sizeof *sp);
+    for (int i = 0; i < st->n; i++) sp[i] = (Span){st->t[i].begin, st->t[i].end, i};
+    qsort(sp, (size_t)st->n, sizeof *sp, cmp_spans);
     size_t pos = 0;
     int rc = 0;
     for (int k = 0; k < st->n && !rc; k++) {
-        const StTensor *t = &st->t[ord[k]];
+        const StTensor *t = &st->t[sp[k].idx];
         if (t->end > data_size)
             rc = err_set(err, path, 0, "tensor '%s': data_offsets [%zu, %zu] go past the end of the data section (%zu bytes): file truncated or offsets out of range",
                          t->name, t->begin, t->end, data_size);
         else if (t->begin < pos) {
-            const StTensor *p = &st->t[ord[k - 1]];
+            const StTensor *p = &st->t[sp[k - 1].idx];
             rc = err_set(err, path, 0, "tensors '%s' [%zu, %zu] and '%s' [%zu, %zu] overlap", p->name, p->begin, p->end, t->name,
                          t->begin, t->end);
         } else if (t->begin > pos)
@@ -181,7 +180,7 @@ static int check_layout(const char *path, const SafeTensors *st, size_t data_siz
     }
     if (!rc && pos != data_size)
         rc = err_set(err, path, 0, "the data section has %zu bytes but the tensors cover %zu (expected equal)", data_size, pos);
-    free(ord);
+    free(sp);
     return rc;
 }
 
