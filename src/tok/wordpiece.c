@@ -31,6 +31,8 @@ struct WordPiece {
     size_t max_piece; /* longest piece in bytes, bounds the greedy search */
 };
 
+static int is_ws(int32_t c);
+
 /* FNV-1a over "##"-prefix (if cont) + bytes, so lookups need no string building. */
 static uint32_t wp_hash(int cont, const char *s, size_t n) {
     uint32_t h = 2166136261u;
@@ -78,16 +80,18 @@ WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
         size_t e = pos;
         while (e < len && buf[e] != '\n') e++;
         size_t next = e + 1;
-        /* HF reads lines and trim_end()s them (models/wordpiece read_file); ASCII whitespace is what
-         * occurs in real vocabs, and a vocab line never ends in other Unicode spaces. */
-        while (e > pos && (buf[e - 1] == '\r' || buf[e - 1] == ' ' || buf[e - 1] == '\t')) e--;
+        /* HF reads lines and trim_end()s them (models/wordpiece read_file): trailing White_Space goes. */
+        while (e > pos) {
+            size_t b = e - 1;
+            while (b > pos && ((uint8_t)buf[b] & 0xC0) == 0x80) b--;
+            utf8proc_int32_t c;
+            if (utf8proc_iterate((const uint8_t *)buf + b, (utf8proc_ssize_t)(e - b), &c) != (utf8proc_ssize_t)(e - b) ||
+                !is_ws(c))
+                break;
+            e = b;
+        }
         size_t n = e - pos;
         buf[e] = '\0';
-        if (memchr(s, '\0', n)) {
-            err_set(err, vocab_path, (long)id + 1, "expected a token without NUL bytes");
-            wp_free(wp);
-            return NULL;
-        }
         wp->piece[id] = s;
         wp->plen[id] = (uint32_t)n;
         if (n > wp->max_piece) wp->max_piece = n;
@@ -195,6 +199,17 @@ static void reorder_tail(Scratch *sc, size_t from) {
     }
 }
 
+/* Canonical decomposition of one character (NFD, Hangul included), appended with its original span. */
+static void decompose(Scratch *sc, int32_t c, int32_t s, int32_t e, size_t *mark_run) {
+    utf8proc_int32_t d[32];
+    utf8proc_ssize_t nd = c < 0xC0 ? (d[0] = c, 1) : utf8proc_decompose_char(c, d, 32, UTF8PROC_DECOMPOSE, NULL);
+    CHECK(nd > 0 && nd <= 32, "decomposition of U+%04X", (unsigned)c);
+    size_t before = sc->n;
+    for (utf8proc_ssize_t j = 0; j < nd; j++) sc_push(sc, d[j], s, e);
+    if (ccc(d[0]) == 0) *mark_run = before;
+    else reorder_tail(sc, *mark_run);
+}
+
 /* BertNormalizer::normalize on bytes [a, b) of text (already validated UTF-8): clean_text, CJK
  * padding, then (uncased) NFD + drop Mn + lowercase, keeping each output char's original span. */
 static void normalize(const WordPiece *wp, const char *text, size_t a, size_t b, Scratch *sc) {
@@ -208,21 +223,14 @@ static void normalize(const WordPiece *wp, const char *text, size_t a, size_t b,
         i += (size_t)k;
         if (c == 0 || c == 0xFFFD || (is_other(c) && c != '\t' && c != '\n' && c != '\r')) continue;
         if (is_ws(c)) c = ' ';
-        if (is_cjk(c)) {
-            sc_push(sc, ' ', s, e);
-            sc_push(sc, c, s, e);
+        int cjk = is_cjk(c);
+        if (cjk) sc_push(sc, ' ', s, e);
+        if (!wp->lower) sc_push(sc, c, s, e);
+        else decompose(sc, c, s, e, &mark_run); /* CJK compatibility ideographs decompose too */
+        if (cjk) {
             sc_push(sc, ' ', s, e);
             mark_run = sc->n;
-            continue;
         }
-        if (!wp->lower) { sc_push(sc, c, s, e); continue; }
-        utf8proc_int32_t d[32];
-        utf8proc_ssize_t nd = c < 0xC0 ? (d[0] = c, 1) : utf8proc_decompose_char(c, d, 32, UTF8PROC_DECOMPOSE, NULL);
-        CHECK(nd > 0 && nd <= 32, "decomposition of U+%04X", (unsigned)c);
-        size_t before = sc->n;
-        for (utf8proc_ssize_t j = 0; j < nd; j++) sc_push(sc, d[j], s, e);
-        if (ccc(d[0]) == 0) mark_run = before;
-        else reorder_tail(sc, mark_run);
     }
     if (!wp->lower) return;
     /* Drop nonspacing marks, then lowercase char by char (Rust char::to_lowercase, no final-sigma rule). */
