@@ -292,12 +292,51 @@ static void test_layer_state(void **state) {
     fix_close(&f);
 }
 
+/* skip_padding: tokens' hidden states equal HF's (1e-4), padding rows are 0; full and layer-only states. */
+static void check_skip_padding(const char *arch) {
+    Fix f;
+    fix_open(&f, arch);
+    size_t n = (size_t)f.B * f.T * f.C;
+    EncoderState *a = encoder_state_new(&f.m.cfg, f.B, f.T, 0), *b = encoder_state_new_layer(&f.m.cfg, f.B, f.T, 1);
+    encoder_set_skip_padding(a, 1);
+    encoder_set_skip_padding(b, 1);
+    encoder_forward(&f.m.cfg, &f.m.w, a, f.ids, f.types, f.mask, f.B, f.T, 0, 0, 0);
+    encoder_forward(&f.m.cfg, &f.m.w, b, f.ids, f.types, f.mask, f.B, f.T, 0, 0, 0);
+    float *tok = xmalloc(n * sizeof(float)), *ref = xmalloc(n * sizeof(float));
+    for (int l = 0; l <= f.L; l++) {
+        char name[64], what[96];
+        snprintf(name, sizeof name, "hidden.%d", l);
+        snprintf(what, sizeof what, "%s skip-padding hidden[%d] at tokens", arch, l);
+        float *want = fix_f32(&f, name, n);
+        const float *got = encoder_hidden(a, l);
+        size_t m = 0;
+        for (int i = 0; i < f.B * f.T; i++) {
+            if (f.mask[i] != 0.0f) {
+                memcpy(tok + m, got + (size_t)i * f.C, f.C * sizeof(float));
+                memcpy(ref + m, want + (size_t)i * f.C, f.C * sizeof(float));
+                m += f.C;
+            } else {
+                for (int c = 0; c < f.C; c++) assert_true(got[(size_t)i * f.C + c] == 0.0f);
+            }
+        }
+        assert_int_equal(tu_compare(what, tok, ref, m, 1e-4, 1e-4), 0);
+        if (l == 1) assert_memory_equal(encoder_hidden(b, 1), got, n * sizeof(float));
+        free(want);
+    }
+    free(tok);
+    free(ref);
+    encoder_state_free(a);
+    encoder_state_free(b);
+    fix_close(&f);
+}
+static void test_skip_padding(void **state) { (void)state; check_skip_padding("xlmr"); check_skip_padding("bert"); }
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_xlmr), cmocka_unit_test(test_forward_bert),
         cmocka_unit_test(test_grads_xlmr),   cmocka_unit_test(test_grads_bert),
         cmocka_unit_test(test_finite_differences), cmocka_unit_test(test_dropout_threads),
-        cmocka_unit_test(test_layer_state),
+        cmocka_unit_test(test_layer_state), cmocka_unit_test(test_skip_padding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

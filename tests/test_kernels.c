@@ -259,6 +259,40 @@ static void test_attention_fd(void **state) {
     free(q); free(k); free(v); free(dctx); free(ctx); free(att); free(dq); free(dk); free(dv); free(scr);
 }
 
+/* Packed attention (padding rows removed) = masked attention at the token rows, fast = reference. */
+static void test_attention_packed(void **state) {
+    (void)state;
+    int B = 4, T = 13, C = 32, NH = 4;
+    size_t n = (size_t)B * T * C;
+    float *q = randn(n, 21, 1), *k = randn(n, 22, 1), *v = randn(n, 23, 1);
+    float mask[4 * 13];
+    make_mask(mask, B, T);
+    float *full = zeros(n), *scr = zeros(2 * attention_scratch_floats(T));
+    DropSpec none = {0, 0, 0, 0};
+    attention_forward_ref(full, NULL, q, k, v, mask, B, T, C, NH, &none, scr, 1);
+    float *pq = zeros(n), *pk = zeros(n), *pv = zeros(n), *c1 = zeros(n), *c2 = zeros(n), *want = zeros(n);
+    int32_t off[5];
+    int r = 0;
+    for (int b = 0; b < B; b++) {
+        off[b] = r;
+        for (int t = 0; t < T; t++)
+            if (mask[b * T + t] != 0.0f) {
+                memcpy(pq + (size_t)r * C, q + ((size_t)b * T + t) * C, C * sizeof(float));
+                memcpy(pk + (size_t)r * C, k + ((size_t)b * T + t) * C, C * sizeof(float));
+                memcpy(pv + (size_t)r * C, v + ((size_t)b * T + t) * C, C * sizeof(float));
+                memcpy(want + (size_t)r * C, full + ((size_t)b * T + t) * C, C * sizeof(float));
+                r++;
+            }
+    }
+    off[B] = r;
+    attention_packed_forward_ref(c1, pq, pk, pv, off, B, C, NH, scr, 1);
+    omp_set_num_threads(2);
+    attention_packed_forward_cpu(c2, pq, pk, pv, off, B, C, NH, scr, 2);
+    assert_int_equal(tu_compare("packed attn ref vs masked", c1, want, (size_t)r * C, 1e-6, 1e-6), 0);
+    assert_int_equal(tu_compare("packed attn fast vs ref", c2, c1, (size_t)r * C, ATOL, RTOL), 0);
+    free(q); free(k); free(v); free(full); free(scr); free(pq); free(pk); free(pv); free(c1); free(c2); free(want);
+}
+
 static void test_dispatch(void **state) {
     (void)state;
     assert_int_equal(ops_reference(), 0);
@@ -274,7 +308,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linear),     cmocka_unit_test(test_layernorm_and_residual),
         cmocka_unit_test(test_gelu_dropout_embedding), cmocka_unit_test(test_attention),
-        cmocka_unit_test(test_attention_fd), cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_attention_fd), cmocka_unit_test(test_attention_packed), cmocka_unit_test(test_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,13 @@ float ops_drop_scale(const DropSpec *d, uint64_t i);
     void attention_forward##sfx(float *ctx, float *att, const float *q, const float *k, const float *v,    \
                                 const float *mask, int B, int T, int C, int NH, const DropSpec *drop,      \
                                 float *scratch, int nthreads);                                             \
+    /* Inference attention on packed rows (padding removed): sequence b owns rows [off[b], off[b+1]) of   \
+     * q, k, v, ctx (rows, C), every one a token; same result at tokens as attention_forward with the    \
+     * mask (keys that are padding get probability 0 there). scratch: nthreads * attention_scratch_floats \
+     * (longest sequence). No dropout, nothing kept. */                                                    \
+    void attention_packed_forward##sfx(float *ctx, const float *q, const float *k, const float *v,         \
+                                       const int32_t *off, int B, int C, int NH, float *scratch,           \
+                                       int nthreads);                                                      \
     /* dq, dk, dv (B,T,C) written (=) from dctx (B,T,C) and the kept att. */                               \
     void attention_backward##sfx(float *dq, float *dk, float *dv, const float *dctx, const float *att,     \
                                  const float *q, const float *k, const float *v, const float *mask, int B, \

@@ -303,6 +303,35 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
     }
 }
 
+void attention_packed_forward_cpu(float *ctx, const float *q, const float *k, const float *v, const int32_t *off,
+                                  int B, int C, int NH, float *scratch, int nthreads) {
+    int hd = C / NH;
+    CHECK(hd * NH == C, "hidden %d not divisible by %d heads", C, NH);
+    float scale = (float)(1.0 / sqrt((double)hd));
+    int maxn = 0;
+    for (int b = 0; b < B; b++) maxn = off[b + 1] - off[b] > maxn ? off[b + 1] - off[b] : maxn;
+    size_t per = attention_scratch_floats(maxn);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b];
+        if (n == 0) continue;
+        float *P = scratch + (size_t)omp_get_thread_num() * per;
+        size_t o = (size_t)off[b] * C + h * hd;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q + o, C, k + o, C, 0.0f, P, n);
+        for (int t = 0; t < n; t++) {
+            float *p = P + (size_t)t * n, mx = -INFINITY, sum = 0.0f;
+            for (int j = 0; j < n; j++) mx = p[j] > mx ? p[j] : mx;
+            for (int j = 0; j < n; j++) {
+                p[j] = expf(p[j] - mx);
+                sum += p[j];
+            }
+            float inv = 1.0f / sum;
+            for (int j = 0; j < n; j++) p[j] *= inv;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, P, n, v + o, C, 0.0f, ctx + o, C);
+    }
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 #define DISPATCH(name, ...) \
     do { if (g_ref) name##_ref(__VA_ARGS__); else name##_cpu(__VA_ARGS__); } while (0)
@@ -351,4 +380,8 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dctx, cons
                         const float *k, const float *v, const float *mask, int B, int T, int C, int NH,
                         const DropSpec *drop, float *scratch, int nthreads) {
     DISPATCH(attention_backward, dq, dk, dv, dctx, att, q, k, v, mask, B, T, C, NH, drop, scratch, nthreads);
+}
+void attention_packed_forward(float *ctx, const float *q, const float *k, const float *v, const int32_t *off, int B,
+                              int C, int NH, float *scratch, int nthreads) {
+    DISPATCH(attention_packed_forward, ctx, q, k, v, off, B, C, NH, scratch, nthreads);
 }

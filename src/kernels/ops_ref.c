@@ -228,3 +228,38 @@ void attention_backward_ref(float *dq, float *dk, float *dv, const float *dctx, 
                 }
             }
 }
+
+void attention_packed_forward_ref(float *ctx, const float *q, const float *k, const float *v, const int32_t *off,
+                                  int B, int C, int NH, float *scratch, int nthreads) {
+    for (int b = 0; b < B; b++) {
+        int n = off[b + 1] - off[b];
+        if (n == 0) continue;
+        /* a sequence of n tokens with no padding is exactly the masked case restricted to tokens */
+        size_t o = (size_t)off[b] * C;
+        for (int h = 0; h < NH; h++) {
+            int hd = C / NH;
+            double scale = 1.0 / sqrt((double)hd);
+            float *s = scratch, *p = scratch + n;
+            for (int t = 0; t < n; t++) {
+                const float *qt = q + o + (size_t)t * C + h * hd;
+                double mx = -INFINITY, sum = 0;
+                for (int j = 0; j < n; j++) {
+                    const float *kj = k + o + (size_t)j * C + h * hd;
+                    double acc = 0;
+                    for (int d = 0; d < hd; d++) acc += (double)qt[d] * kj[d];
+                    s[j] = (float)(acc * scale);
+                    if (s[j] > mx) mx = s[j];
+                }
+                for (int j = 0; j < n; j++) sum += exp(s[j] - mx);
+                for (int j = 0; j < n; j++) p[j] = (float)(exp(s[j] - mx) / sum);
+                float *out = ctx + o + (size_t)t * C + h * hd;
+                for (int d = 0; d < hd; d++) {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) acc += (double)p[j] * v[o + (size_t)j * C + h * hd + d];
+                    out[d] = (float)acc;
+                }
+            }
+        }
+    }
+    (void)nthreads;
+}

@@ -42,6 +42,10 @@ struct EncoderState {
     float *bh, *bx, *br, *bctx, *bq, *bk, *bv; /* (B,T,C) */
     float *bf;             /* (B,T,F) */
     const float **dh;      /* [L+1] encoder_backward's argument list (no malloc per step) */
+    /* skip_pad (inference): rows are packed tokens; row r is original position rowmap[r] = b*T+t,
+     * sequence b owns rows [off[b], off[b+1]); pk_* are the inputs of the packed rows */
+    int skip_pad;
+    int32_t *rowmap, *off, *pk_ids, *pk_pos, *pk_types;
 };
 
 /* Layout pass: with a == NULL only counts bytes (to size the arena exactly), else hands out floats. */
@@ -60,6 +64,11 @@ static void layout(EncoderState *s, Arena *a, size_t *bytes) {
     s->types = (int32_t *)take(a, bytes, N);
     s->pos = (int32_t *)take(a, bytes, N);
     s->mask = take(a, bytes, N);
+    s->rowmap = (int32_t *)take(a, bytes, N);
+    s->off = (int32_t *)take(a, bytes, (size_t)s->Bmax + 1);
+    s->pk_ids = (int32_t *)take(a, bytes, N);
+    s->pk_pos = (int32_t *)take(a, bytes, N);
+    s->pk_types = (int32_t *)take(a, bytes, N);
     s->emb = take(a, bytes, N * C);
     s->emb_mean = take(a, bytes, N);
     s->emb_rstd = take(a, bytes, N);
@@ -152,6 +161,26 @@ void encoder_state_free(EncoderState *s) {
 
 size_t encoder_state_bytes(const EncoderState *s) { return s->arena.cap; }
 
+void encoder_set_skip_padding(EncoderState *s, int on) {
+    CHECK(!on || !s->train, "skip_padding is for inference states");
+    s->skip_pad = on != 0;
+}
+
+/* Moves packed rows (the first n rows of h) to their original positions and zeroes the padding
+ * rows, in place: rowmap is increasing and rowmap[r] >= r, so walking down never overwrites a row
+ * that is still to be moved. */
+static void unpack_rows(float *h, const int32_t *rowmap, int n, int N, int C) {
+    size_t rb = (size_t)C * sizeof(float);
+    int next = N; /* rows >= next are final */
+    for (int r = n - 1; r >= 0; r--) {
+        int dst = rowmap[r];
+        for (int z = dst + 1; z < next; z++) memset(h + (size_t)z * C, 0, rb);
+        if (dst != r) memmove(h + (size_t)dst * C, h + (size_t)r * C, rb);
+        next = dst;
+    }
+    for (int z = 0; z < next; z++) memset(h + (size_t)z * C, 0, rb);
+}
+
 const float *encoder_hidden(const EncoderState *s, int layer) {
     CHECK(layer >= 0 && layer <= s->last_layer, "hidden state %d not computed (0..%d)", layer, s->last_layer);
     CHECK(s->keep_all || layer == s->last_layer, "state keeps only hidden state %d, asked for %d", s->last_layer,
@@ -198,8 +227,34 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
                   s->pos[i], cfg->max_position);
         }
     }
+    int pack = s->skip_pad && !train;
+    const int32_t *eids = s->ids, *epos = s->pos, *etypes = s->types;
+    if (pack) {
+        int n = 0;
+        for (int b = 0; b < B; b++) {
+            s->off[b] = n;
+            for (int t = 0; t < T; t++) {
+                int i = b * T + t;
+                if (s->mask[i] == 0.0f) continue;
+                s->rowmap[n] = i;
+                s->pk_ids[n] = s->ids[i];
+                s->pk_pos[n] = s->pos[i];
+                s->pk_types[n] = s->types[i];
+                n++;
+            }
+        }
+        s->off[B] = n;
+        eids = s->pk_ids;
+        epos = s->pk_pos;
+        etypes = s->pk_types;
+        N = n;
+        if (N == 0) { /* nothing but padding: every kept hidden state is 0 */
+            for (int l = 0; l <= s->last_layer; l++) memset(s->hidden[l], 0, (size_t)B * T * C * sizeof(float));
+            return;
+        }
+    }
     /* embeddings: LN(word + type + position), dropout */
-    embedding_forward(s->emb, s->ids, s->pos, s->types, w->word_emb, w->pos_emb, w->type_emb, N, C);
+    embedding_forward(s->emb, eids, epos, etypes, w->word_emb, w->pos_emb, w->type_emb, N, C);
     layernorm_forward(s->hidden[0], s->emb_mean, s->emb_rstd, s->emb, w->emb_ln_g, w->emb_ln_b, N, C,
                       cfg->layer_norm_eps);
     DropSpec d0 = drop_spec(s, cfg->hidden_dropout, 0);
@@ -214,8 +269,11 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
         linear_forward(A->v, X, P->v_w, P->v_b, N, C, C);
         DropSpec da = drop_spec(s, cfg->attn_dropout, 1 + 3 * l), d1 = drop_spec(s, cfg->hidden_dropout, 2 + 3 * l);
         DropSpec d2 = drop_spec(s, cfg->hidden_dropout, 3 + 3 * l);
-        attention_forward(A->ctx, s->trained ? A->att : NULL, A->q, A->k, A->v, s->mask, B, T, C, s->NH, &da,
-                          s->scratch, s->nthreads);
+        if (pack)
+            attention_packed_forward(A->ctx, A->q, A->k, A->v, s->off, B, C, s->NH, s->scratch, s->nthreads);
+        else
+            attention_forward(A->ctx, s->trained ? A->att : NULL, A->q, A->k, A->v, s->mask, B, T, C, s->NH, &da,
+                              s->scratch, s->nthreads);
         /* BertSelfOutput: LN(dropout(dense(ctx)) + X) */
         linear_forward(s->tmp, A->ctx, P->ao_w, NULL, N, C, C);
         residual_layernorm_forward(A->x1, A->h1, A->mean1, A->rstd1, s->tmp, P->ao_b, X, &d1, P->ln1_g, P->ln1_b, N,
@@ -226,7 +284,9 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
         linear_forward(s->tmp, A->gel, P->fc2_w, NULL, N, F, C);
         residual_layernorm_forward(A->x2, s->hidden[l + 1], A->mean2, A->rstd2, s->tmp, P->fc2_b, A->h1, &d2,
                                    P->ln2_g, P->ln2_b, N, C, cfg->layer_norm_eps);
+        if (pack && s->keep_all) unpack_rows(s->hidden[l], s->rowmap, N, B * T, C); /* layer l is read no more */
     }
+    if (pack) unpack_rows(s->hidden[s->last_layer], s->rowmap, N, B * T, C);
 }
 
 static void add_into(float *dst, const float *src, size_t n) {
