@@ -101,7 +101,9 @@ def edge_cases():
          "العربية مع تشكيل: كَتَبَ", "עברית עם ניקוד: שָׁלוֹם", "ქართული", "Tiếng Việt có dấu",
          "\U0001d400\U0001d41a math bold", "\U000e0001 tag", "\U0010fffd plane16", "\u0378 unassigned",
          "mixed\u0300\u0301\u0302stack", "Ǆ\u0327\u0301", "\u1e9e\u00df", "\u0130\u0049\u0307",
-         "  \u3000 \u00a0 ", "\x01\x02\x03", "\u200b", "\ufffd", "a\tb\nc\rd\x0be\x0cf"]
+         "  \u3000 \u00a0 ", "\x01\x02\x03", "\u200b", "\ufffd", "a\tb\nc\rd\x0be\x0cf",
+         "compat ideographs \uf902\uf90a\uf92f\uf9d1\uf9e9 \U0002f800 mixed", "한국어 가각갂 ᄀ ᅡ",
+         "newer emoji 🥰🫠 and ⹝ ؝"]
     return e
 
 

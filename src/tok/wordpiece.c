@@ -18,13 +18,15 @@ enum { WP_MAX_CHARS = 100, WP_NSPECIAL = 5 };
  * normalization (AddedVocabulary, normalized=false), so "[SEP]" in a text becomes the [SEP] id. */
 static const char *const kSpecials[WP_NSPECIAL] = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
 
+typedef struct { int32_t id; uint32_t h; } WpSlot; /* h: full hash, compared before the string */
+
 struct WordPiece {
     int lower;
     int n;            /* lines = ids */
     char *buf;        /* the vocab file, lines NUL-terminated in place */
     char **piece;     /* [n] */
     uint32_t *plen;   /* [n] byte lengths */
-    int32_t *slot;    /* [mask+1] id or -1 (open addressing, linear probing) */
+    WpSlot *slot;     /* [mask+1] open addressing, linear probing; id -1 = empty */
     uint32_t mask;
     int unk_id;
     int special_id[WP_NSPECIAL];
@@ -33,23 +35,31 @@ struct WordPiece {
 
 static int is_ws(int32_t c);
 
-/* FNV-1a over "##"-prefix (if cont) + bytes, so lookups need no string building. */
+/* FNV-1a over "##"-prefix (if cont) + bytes, so lookups need no string building; being a running
+ * hash, the greedy search gets every prefix's hash of a word suffix in one pass. */
+#define FNV0 2166136261u
+#define FNV_STEP(h, byte) (((h) ^ (uint8_t)(byte)) * 16777619u)
+static uint32_t hash_init(int cont) { return cont ? FNV_STEP(FNV_STEP(FNV0, '#'), '#') : FNV0; }
 static uint32_t wp_hash(int cont, const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    if (cont) { h = (h ^ '#') * 16777619u; h = (h ^ '#') * 16777619u; }
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    uint32_t h = hash_init(cont);
+    for (size_t i = 0; i < n; i++) h = FNV_STEP(h, s[i]);
     return h;
 }
 
-static int wp_lookup(const WordPiece *wp, int cont, const char *s, size_t n) {
+static int wp_lookup_h(const WordPiece *wp, uint32_t hash, int cont, const char *s, size_t n) {
     size_t full = n + (cont ? 2 : 0);
-    for (uint32_t h = wp_hash(cont, s, n) & wp->mask;; h = (h + 1) & wp->mask) {
-        int32_t id = wp->slot[h];
-        if (id < 0) return -1;
-        const char *p = wp->piece[id];
-        if (wp->plen[id] == full && (!cont || (p[0] == '#' && p[1] == '#')) && memcmp(p + (cont ? 2 : 0), s, n) == 0)
-            return id;
+    for (uint32_t h = hash & wp->mask;; h = (h + 1) & wp->mask) {
+        WpSlot sl = wp->slot[h];
+        if (sl.id < 0) return -1;
+        if (sl.h != hash) continue;
+        const char *p = wp->piece[sl.id];
+        if (wp->plen[sl.id] == full && (!cont || (p[0] == '#' && p[1] == '#')) && memcmp(p + (cont ? 2 : 0), s, n) == 0)
+            return sl.id;
     }
+}
+
+static int wp_lookup(const WordPiece *wp, int cont, const char *s, size_t n) {
+    return wp_lookup_h(wp, wp_hash(cont, s, n), cont, s, n);
 }
 
 WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
@@ -73,7 +83,7 @@ WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
     while (cap < lines * 2) cap *= 2;
     wp->mask = (uint32_t)(cap - 1);
     wp->slot = xmalloc(cap * sizeof *wp->slot);
-    memset(wp->slot, 0xff, cap * sizeof *wp->slot);
+    for (size_t i = 0; i < cap; i++) wp->slot[i] = (WpSlot){-1, 0};
     size_t pos = 0;
     for (size_t id = 0; id < lines; id++) {
         char *s = buf + pos;
@@ -98,12 +108,12 @@ WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
         wp->n = (int)id + 1;
         /* Later duplicates win, as in HF's dict/HashMap insert. */
         int cont = n >= 2 && s[0] == '#' && s[1] == '#';
-        uint32_t h = wp_hash(cont, s + (cont ? 2 : 0), n - (cont ? 2 : 0)) & wp->mask;
+        uint32_t full = wp_hash(cont, s + (cont ? 2 : 0), n - (cont ? 2 : 0)), h = full & wp->mask;
         for (;; h = (h + 1) & wp->mask) {
-            int32_t o = wp->slot[h];
+            int32_t o = wp->slot[h].id;
             if (o < 0 || (wp->plen[o] == n && memcmp(wp->piece[o], s, n) == 0)) break;
         }
-        wp->slot[h] = (int32_t)id;
+        wp->slot[h] = (WpSlot){(int32_t)id, full};
         pos = next;
     }
     for (int k = 0; k < WP_NSPECIAL; k++) wp->special_id[k] = wp_token_id(wp, kSpecials[k]);
@@ -145,6 +155,7 @@ typedef struct {
     size_t n, cap;
     char *word;       /* UTF-8 of the current word */
     int32_t *wchar;   /* byte index in word -> index in c */
+    uint32_t *hpre;   /* running hashes of a word suffix's prefixes */
     size_t wcap;
 } Scratch;
 
@@ -267,6 +278,7 @@ static void word_pieces(const WordPiece *wp, Scratch *sc, size_t i, size_t j, En
         sc->wcap = need * 2;
         sc->word = xrealloc(sc->word, sc->wcap);
         sc->wchar = xrealloc(sc->wchar, sc->wcap * sizeof *sc->wchar);
+        sc->hpre = xrealloc(sc->hpre, sc->wcap * sizeof *sc->hpre);
     }
     size_t len = 0;
     for (size_t k = i; k < j; k++) {
@@ -278,14 +290,15 @@ static void word_pieces(const WordPiece *wp, Scratch *sc, size_t i, size_t j, En
     int first = out->n;
     size_t start = 0;
     while (start < len) {
-        size_t end = len;
-        if (end - start > wp->max_piece) {
-            end = start + wp->max_piece;
-            while (end > start && ((uint8_t)sc->word[end] & 0xC0) == 0x80) end--;
-        }
+        /* Running hashes of word[start, end) for every end up to the longest piece. */
+        size_t lim = len - start < wp->max_piece ? len : start + wp->max_piece;
+        uint32_t h = hash_init(start > 0);
+        for (size_t q = start; q < lim; q++) sc->hpre[q - start] = h = FNV_STEP(h, sc->word[q]);
+        size_t end = lim;
+        while (end > start && end < len && ((uint8_t)sc->word[end] & 0xC0) == 0x80) end--;
         int id = -1;
         while (end > start) {
-            id = wp_lookup(wp, start > 0, sc->word + start, end - start);
+            id = wp_lookup_h(wp, sc->hpre[end - 1 - start], start > 0, sc->word + start, end - start);
             if (id >= 0) break;
             end--;
             while (end > start && ((uint8_t)sc->word[end] & 0xC0) == 0x80) end--;
@@ -351,5 +364,6 @@ int wp_encode(const WordPiece *wp, const char *text, size_t len, Encoding *out, 
     free(sc.c);
     free(sc.word);
     free(sc.wchar);
+    free(sc.hpre);
     return 0;
 }
