@@ -176,6 +176,11 @@ static void test_bad_config(void **state) {
     /* more layers in config.json than in the file: every missing tensor named */
     expect_load_error(folder_with_config("s2", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"), "16 tensors missing",
                       "encoder.layer.2.attention.self.query.weight");
+    /* absurd sizes fail on the shape check, before anything is allocated */
+    expect_load_error(folder_with_config("s3", "\"vocab_size\": 250", "\"vocab_size\": 1000000000"),
+                      "embeddings.word_embeddings.weight", "expected [1000000000, 16], found [250, 16]");
+    expect_load_error(folder_with_config("s4", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 5000"), "num_hidden_layers",
+                      "expected an integer in [1, 1000]");
     char d[1100];
     snprintf(d, sizeof d, "%s/nowhere", g_dir);
     expect_load_error(d, "config.json", "cannot read");

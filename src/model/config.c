@@ -25,6 +25,11 @@ static int get_int(const char *path, json_t *root, const char *key, int required
     return 0;
 }
 
+static int check_max(const char *path, const char *key, int v, int max, XsErr *err) {
+    if (v > max) return err_set(err, path, 0, "field \"%s\": expected an integer in [1, %d], found %d", key, max, v);
+    return 0;
+}
+
 static int get_float(const char *path, json_t *root, const char *key, double def, double lo, double hi, int hi_open, float *out,
                      XsErr *err) {
     json_t *v = json_object_get(root, key);
@@ -62,7 +67,7 @@ int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
     /* HF defaults (configuration_xlm_roberta.py / configuration_bert.py) for the optional fields. */
     if (get_int(path, root, "vocab_size", 1, 0, 1, &cfg->vocab_size, err) ||
         get_int(path, root, "hidden_size", 1, 0, 1, &cfg->hidden_size, err) ||
-        get_int(path, root, "num_hidden_layers", 1, 0, 1, &cfg->num_layers, err) ||
+        get_int(path, root, "num_hidden_layers", 1, 0, 1, &cfg->num_layers, err) || check_max(path, "num_hidden_layers", cfg->num_layers, 1000, err) ||
         get_int(path, root, "num_attention_heads", 1, 0, 1, &cfg->num_heads, err) ||
         get_int(path, root, "intermediate_size", 1, 0, 1, &cfg->intermediate_size, err) ||
         get_int(path, root, "max_position_embeddings", 1, 0, 1, &cfg->max_position, err) ||

@@ -144,11 +144,10 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     snprintf(m->dir, sizeof m->dir, "%s", dir);
     snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
     params_table(&m->cfg, &m->tab);
-    params_alloc(&m->cfg, &m->tab, &m->w);
     char pw[64], pb[64];
     snprintf(pw, sizeof pw, "%spooler.dense.weight", prefix);
     snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
-    if (st_find(&st, pw) && st_find(&st, pb)) pooler_alloc(m);
+    int pooler = st_find(&st, pw) && st_find(&st, pb);
 
     int64_t C = m->cfg.hidden_size, pshape[2] = {C, C};
     /* Pass 1: match names (no data touched), so that every missing tensor and shape mismatch is
@@ -161,8 +160,8 @@ int model_load(const char *dir, Model *m, XsErr *err) {
             continue; /* registered buffers, not parameters (HF ignores them on load too) */
         int k = name ? params_find(&m->tab, name) : -1;
         if (k >= 0) src[k] = t;
-        else if (m->has_pooler && !strcmp(t->name, pw)) tpw = t;
-        else if (m->has_pooler && !strcmp(t->name, pb)) tpb = t;
+        else if (pooler && !strcmp(t->name, pw)) tpw = t;
+        else if (pooler && !strcmp(t->name, pb)) tpb = t;
         else add_unused(m, t->name);
     }
     int rc = 0, nmiss = 0;
@@ -193,7 +192,12 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     if (!rc && tpw && check_shape(&st, tpw, 2, pshape, nbad ? NULL : &first)) nbad++;
     if (!rc && tpb && check_shape(&st, tpb, 1, &C, nbad ? NULL : &first)) nbad++;
     if (nbad) rc = err_set(err, NULL, 0, "%s%s", first.msg, nbad > 1 ? " (and more tensors disagree)" : "");
-    /* Pass 2: read, converting, straight into the block. */
+    /* Pass 2: allocate only now, when every shape is known to match the file (a config.json
+     * with absurd sizes fails above instead of exhausting memory), and read straight into place. */
+    if (!rc) {
+        params_alloc(&m->cfg, &m->tab, &m->w);
+        if (pooler) pooler_alloc(m);
+    }
     for (int k = 0; k < m->tab.n && !rc; k++) rc = st_read_f32(&st, src[k], m->w.block + m->tab.t[k].offset, err);
     if (!rc && tpw) rc = st_read_f32(&st, tpw, m->pooler_w, err);
     if (!rc && tpb) rc = st_read_f32(&st, tpb, m->pooler_b, err);
