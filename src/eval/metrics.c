@@ -37,7 +37,7 @@ static char **pair_set(const LabelList *l, const char *path, size_t *n, XsErr *e
             return err_set(err, path, l->line[i], "expected 'source_id<TAB>target_id', found '%s'", s), NULL;
     }
     char **v = xmalloc((l->n ? l->n : 1) * sizeof *v);
-    memcpy(v, l->v, l->n * sizeof *v);
+    if (l->n) memcpy(v, l->v, l->n * sizeof *v);
     qsort(v, l->n, sizeof *v, cmp_str);
     size_t m = 0;
     for (size_t i = 0; i < l->n; i++)
