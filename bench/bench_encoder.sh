@@ -43,11 +43,12 @@ for r in $(seq 1 "$N_RUNS"); do
   OMP_NUM_THREADS=$THREADS XSTILTS_LOG=info $TIME "$XS" encode --model "$M" --layer "$L" --pool mean --max-len 128 \
     --batch 32 --out "$W/xs.npy" <"$W/sents.txt" 2>"$W/xs.log"
   line=$(grep 'encode: .* sentences/s' "$W/xs.log" | tail -1)
-  sps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) sentences\/s, \([0-9.]*\) tokens\/s).*/\1/p')
-  tps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) sentences\/s, \([0-9.]*\) tokens\/s).*/\2/p')
+  sps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) sentences\/s, \([0-9.]*\) tokens\/s; \([0-9.]*\) CPU s).*/\1/p')
+  tps=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) sentences\/s, \([0-9.]*\) tokens\/s; \([0-9.]*\) CPU s).*/\2/p')
+  cpu=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) sentences\/s, \([0-9.]*\) tokens\/s; \([0-9.]*\) CPU s).*/\3/p')
   [ -n "$sps" ] || { echo "could not read xstilts' rate from: $(cat "$W/xs.log")"; exit 1; }
   [ -n "$TIME" ] && xs_rss=$(( $(tail -1 "$W/rss.txt") / 1024 ))
-  echo "  xstilts run $r: $sps sentences/s, $tps tokens/s, peak RSS ${xs_rss} MiB"
+  echo "  xstilts run $r: $sps sentences/s, $tps tokens/s, $cpu CPU s, peak RSS ${xs_rss} MiB"
   if awk -v a="$sps" -v b="$best_xs" 'BEGIN{exit !(a > b)}'; then best_xs=$sps; best_xs_tok=$tps; fi
 done
 
@@ -58,8 +59,9 @@ for r in $(seq 1 "$N_RUNS"); do
   sps=$(echo "$js" | sed -n 's/.*"sentences_per_s": \([0-9.e+-]*\).*/\1/p')
   tps=$(echo "$js" | sed -n 's/.*"tokens_per_s": \([0-9.e+-]*\).*/\1/p')
   rss=$(echo "$js" | sed -n 's/.*"peak_rss_mb": \([0-9.]*\).*/\1/p')
+  cpu=$(echo "$js" | sed -n 's/.*"cpu_seconds": \([0-9.]*\).*/\1/p')
   [ -n "$sps" ] || { echo "PyTorch run failed: $(tail -5 "$W/pt.log")"; exit 1; }
-  echo "  pytorch run $r: $(printf '%.1f' "$sps") sentences/s, $(printf '%.0f' "$tps") tokens/s, peak RSS ${rss} MiB ($js)" | cut -c1-400
+  echo "  pytorch run $r: $(printf '%.1f' "$sps") sentences/s, $(printf '%.0f' "$tps") tokens/s, $cpu CPU s, peak RSS ${rss} MiB"
   pt_rss=$rss
   if awk -v a="$sps" -v b="$best_pt" 'BEGIN{exit !(a > b)}'; then best_pt=$sps; best_pt_tok=$tps; fi
 done
