@@ -181,7 +181,15 @@ static void test_bad_config(void **state) {
                       "embeddings.word_embeddings.weight", "expected [1000000000, 16], found [250, 16]");
     expect_load_error(folder_with_config("s4", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 5000"), "num_hidden_layers",
                       "expected an integer in [1, 1000]");
-    char d[1100];
+    char d[1100], f[1200];
+    XsErr e = {0};
+    snprintf(d, sizeof d, "%s/binonly", g_dir);
+    mkdir(d, 0777);
+    snprintf(f, sizeof f, "%s/config.json", d);
+    copy_file(tu_fixture("model_io/xlmr_model/config.json"), f);
+    snprintf(f, sizeof f, "%s/pytorch_model.bin", d);
+    assert_int_equal(file_write_atomic(f, "x", 1, &e), 0);
+    expect_load_error(d, "model.safetensors: not found (pytorch_model.bin is not read)", "safe_serialization=True");
     snprintf(d, sizeof d, "%s/nowhere", g_dir);
     expect_load_error(d, "config.json", "cannot read");
 }

@@ -125,6 +125,19 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     ModelConfig cfg;
     if (config_load(cpath, &cfg, err)) return -1;
     SafeTensors st;
+    struct stat sb;
+    if (stat(wpath, &sb) != 0) {
+        /* say what is there instead, and how to get the one file xstilts reads */
+        char alt[1100];
+        snprintf(alt, sizeof alt, "%s/model.safetensors.index.json", dir);
+        if (stat(alt, &sb) == 0)
+            return err_set(err, wpath, 0, "not found; sharded checkpoints (model.safetensors.index.json) are not supported: "
+                           "re-save as one file with save_pretrained(dir, max_shard_size=\"100GB\")");
+        snprintf(alt, sizeof alt, "%s/pytorch_model.bin", dir);
+        if (stat(alt, &sb) == 0)
+            return err_set(err, wpath, 0, "not found (pytorch_model.bin is not read): convert with "
+                           "AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)");
+    }
     if (st_open(wpath, &st, err)) return -1;
     /* base_model_prefix detection, as from_pretrained does when a task model's checkpoint is loaded
      * into the base model: whichever prefix the word embeddings carry. */
