@@ -218,11 +218,14 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     free(src);
     if (rc) { model_free(m); return -1; }
     if (m->n_unused) {
-        /* same wording as transformers' _load_pretrained_model warning */
-        char list[900];
-        list_names(list, sizeof list, (const char *const *)m->unused, m->n_unused);
+        /* same wording as transformers' _load_pretrained_model warning, every name listed */
+        size_t cap = 1;
+        for (int i = 0; i < m->n_unused; i++) cap += strlen(m->unused[i]) + 2;
+        char *list = xmalloc(cap + 32);
+        list_names(list, cap + 32, (const char *const *)m->unused, m->n_unused);
         log_warn("Some weights of the checkpoint at %s were not used when initializing the %s encoder: [%s]", dir,
                  m->cfg.model_type, list);
+        free(list);
     }
     return 0;
 }
