@@ -13,10 +13,12 @@ Outputs (JSON Lines, one record per input):
                                          src "tatoeba.X-eng.Y:N" = line N of that Tatoeba fixture (no "t");
                                          otherwise "t" is the text. off: per token (start - previous end,
                                          end - start) in BYTES, specials included (HF gives them (0,0)).
-                                         For the two huge lines ("huge:text" = the first 3000 records'
+                                         To keep the set small, Tatoeba lines after the first FULL of each
+                                         file and the two huge lines ("huge:text" = the first 3000 records'
                                          texts joined by " ", doubled, cut to 100,000 bytes at the last
-                                         space; "huge:word" = 100,000 x "z") only {"n","h"}: token count
-                                         and FNV-1a-32 over little-endian int32 (id, start, end) triples.
+                                         space; "huge:word" = 100,000 x "z") store only {"n","h"}: token
+                                         count and FNV-1a-32 over little-endian int32 (id, start, end)
+                                         triples, specials included.
                                          Slow diff: {"at": first differing index, "f": fast ids, "s": slow
                                          ids} with the common prefix and suffix removed.
   tests/fixtures/wordpiece/pairs.jsonl   {"a","b","max_len","c":{"ids","types"},"u":{...}}
@@ -24,7 +26,10 @@ Outputs (JSON Lines, one record per input):
   tests/fixtures/wordpiece/windows.jsonl {"q","lang","para","qi","max_len","stride","vocab","w":[{"ids","types","off","mc"}]}
                                          off delta-coded as in single.jsonl (non-context: -1,-1 before coding);
                                          mc: max-context flags (run_squad.py _check_is_max_context over the
-                                         windows' context spans, found by matching offsets)
+                                         windows' context spans, found by matching offsets). Only the
+                                         384/128 windows are stored in full; the others as {"n","h","ho"}:
+                                         token count, FNV-1a-32 over int32 (id, type, mc) rows and over
+                                         (start, end) rows
                                          question/context: xquad-slice.json[lang][para] (question
                                          lstrip()ed as run_qa.py does); vocab c/u = the two vocabs, x = xlmr16k
                                          tok(q, ctx, truncation='only_second', return_overflowing_tokens,
@@ -43,6 +48,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "tests", "fixtures")
 OUT = os.path.join(FIX, "wordpiece")
 XQUAD = "/work/shared/data/xquad"
+FULL = 5  # Tatoeba lines per file stored in full (the rest as count + hash)
 LINES = 22  # per Tatoeba file: 224 files -> 4,928 lines (+ XQuAD + edge cases > 5,000)
 VOCABS = {"c": ("tok/mbert-cased-vocab.txt", False), "u": ("tok/bert-uncased-vocab.txt", True)}
 
@@ -72,10 +78,11 @@ def byte_offsets(text, offsets):
     return flat
 
 
-def fnv(ids, flat):
+def fnv(cols):
+    """FNV-1a-32 over the little-endian int32 tuples (cols[0][i], cols[1][i], ...), row by row."""
     h = 2166136261
-    for i, t in enumerate(ids):
-        for v in (t, flat[2 * i], flat[2 * i + 1]):
+    for row in zip(*cols):
+        for v in row:
             for byte in (v & 0xFFFFFFFF).to_bytes(4, "little"):
                 h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
     return h
@@ -190,8 +197,8 @@ def main():
             enc = fast(t, return_offsets_mapping=True)
             ids = enc["input_ids"]
             flat = byte_offsets(t, enc["offset_mapping"])
-            if src.startswith("huge:"):
-                r[k] = {"n": len(ids), "h": fnv(ids, flat)}
+            if src.startswith("huge:") or (src.startswith("tatoeba.") and int(src.rsplit(":", 1)[1]) > FULL):
+                r[k] = {"n": len(ids), "h": fnv([ids, flat[0::2], flat[1::2]])}
             else:
                 r[k] = {"ids": ids, "off": delta(flat)}
             sids = slow(t)["input_ids"]
@@ -267,7 +274,11 @@ def main():
                     mc = [0] * len(seq)
                     for k in range(spans[w][1]):
                         mc[first + k] = int(check_is_max_context(spans, w, spans[w][0] + k))
-                    ws.append({"ids": enc["input_ids"][w], "types": types, "off": delta(off), "mc": mc})
+                    if ml == 384:
+                        ws.append({"ids": enc["input_ids"][w], "types": types, "off": delta(off), "mc": mc})
+                    else:  # count + FNV over (id, type, max-context) and over (start, end): set size
+                        ws.append({"n": len(mc), "h": fnv([enc["input_ids"][w], types, mc]),
+                                   "ho": fnv([off[0::2], off[1::2]])})
                 wrecs.append({"q": question, "lang": lang, "para": pi, "qi": qi, "max_len": ml, "stride": st, "vocab": vocab,
                               "w": ws})
     write_jsonl(os.path.join(OUT, "windows.jsonl"), wrecs)
