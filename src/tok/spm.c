@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "tok/encoding.h"
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,8 +224,8 @@ static int parse_normalizer(Pb *b, SpmModel *m) {
     while ((r = pb_tag(b, &f, &w)) == 1) {
         uint64_t v;
         if (f == 2) {
-            const uint8_t *s;
-            size_t n;
+            const uint8_t *s = NULL;
+            size_t n = 0;
             if (pb_expect(b, w, 2, "NormalizerSpec.precompiled_charsmap") || pb_bytes(b, &s, &n)) return -1;
             if (spm_charsmap_load(m, s, n, b->name, b->err)) return -1;
         } else if (f >= 3 && f <= 5) {
@@ -248,7 +249,11 @@ SpmModel *spm_load_buffer(const uint8_t *buf, size_t len, const char *name, XsEr
     int w, r;
     int npieces = 0;
     while ((r = pb_tag(&b, &f, &w)) == 1) {
-        if (f == 1 && w == 2) npieces++;
+        if (f >= 1 && f <= 3 && w != 2) {
+            pb_expect(&b, w, 2, f == 1 ? "ModelProto.pieces" : f == 2 ? "ModelProto.trainer_spec" : "ModelProto.normalizer_spec");
+            goto fail;
+        }
+        if (f == 1) npieces++;
         if (pb_skip(&b, w)) goto fail;
     }
     if (r < 0) goto fail;
@@ -274,9 +279,6 @@ SpmModel *spm_load_buffer(const uint8_t *buf, size_t len, const char *name, XsEr
             int rr = f == 1 ? parse_piece(&sub, m, idx++, &m->blob, &bcap, &bn) : f == 2 ? parse_trainer(&sub, m)
                                                                                             : parse_normalizer(&sub, m);
             if (rr < 0) goto fail;
-        } else if (f >= 1 && f <= 3) {
-            pb_expect(&b, w, 2, f == 1 ? "ModelProto.pieces" : f == 2 ? "ModelProto.trainer_spec" : "ModelProto.normalizer_spec");
-            goto fail;
         } else if (pb_skip(&b, w)) goto fail;
     }
     if (r < 0) goto fail;
@@ -288,9 +290,12 @@ SpmModel *spm_load_buffer(const uint8_t *buf, size_t len, const char *name, XsEr
     }
     if (build_trie(m, name, err)) goto fail;
     m->min_score = FLT_MAX;
-    m->max_score = FLT_MIN; /* sic: unigram_model.cc starts from FLT_MIN, the smallest positive float */
     for (int i = 0; i < m->n; i++) {
         int t = m->type[i];
+        if (isnan(m->score[i]) || isinf(m->score[i])) {
+            err_set(err, name, 0, "SentencePiece piece %d has score %g (expected a finite number)", i, (double)m->score[i]);
+            goto fail;
+        }
         if (t == SPM_UNKNOWN) {
             if (m->unk_id >= 0) {
                 err_set(err, name, 0, "SentencePiece model defines <unk> twice (ids %d and %d)", m->unk_id, i);
@@ -299,10 +304,7 @@ SpmModel *spm_load_buffer(const uint8_t *buf, size_t len, const char *name, XsEr
             m->unk_id = i;
         }
         if (t == SPM_USER_DEFINED) m->has_user_defined = 1;
-        if (t == SPM_NORMAL) {
-            if (m->score[i] < m->min_score) m->min_score = m->score[i];
-            if (m->score[i] > m->max_score) m->max_score = m->score[i];
-        }
+        if (t == SPM_NORMAL && m->score[i] < m->min_score) m->min_score = m->score[i];
     }
     if (m->unk_id < 0) {
         err_set(err, name, 0, "SentencePiece model has no UNKNOWN piece (expected one <unk>)");
@@ -360,14 +362,23 @@ typedef struct {
     int32_t id;
 } Best;
 
-/* Model::EncodeOptimized (unigram_model.cc): Viterbi over byte positions, lattice built on the fly.
- * Same float arithmetic and the same tie-breaking (first candidate wins, strict >). Appends
- * (start, end, id) triples of the best path to res. */
+/* Model::EncodeOptimized (unigram_model.cc of sentencepiece 0.2.3, the python reference): Viterbi
+ * over byte positions with the lattice built on the fly, in float, with the same tie-breaking (the
+ * first candidate wins, strict >) and the same score re-basing: once the running score leaves
+ * +-1e5 it is subtracted from every reached position, which changes float rounding on long texts.
+ * Appends (start, end, id) triples of the best path to res. */
 static void unigram_viterbi(const SpmModel *m, const char *s, int size, Best *best, int32_t *res, int *nres) {
     const float unk_score = m->min_score - 10.0f; /* kUnkPenalty */
     for (int i = 0; i <= size; i++) best[i] = (Best){0.0f, -1, -1};
+    int max_frontier = 0;
     for (int at = 0; at < size;) {
-        const float here = best[at].score;
+        float here = best[at].score;
+        if (here < -100000.0f || here > 100000.0f) { /* kScoreResetThreshold */
+            const float offset = here;
+            for (int i = at; i <= max_frontier; i++)
+                if (i == at || best[i].start != -1) best[i].score -= offset;
+            here = 0.0f;
+        }
         int mblen = spm_one_char_len((uint8_t)s[at]);
         if (mblen > size - at) mblen = size - at;
         int has_single = 0;
@@ -380,19 +391,18 @@ static void unigram_viterbi(const SpmModel *m, const char *s, int size, Best *be
             int t = m->type[id];
             if (t != SPM_NORMAL && t != SPM_USER_DEFINED) continue; /* UNUSED skipped; others are not in spm's trie */
             int len = k + 1 - at;
+            if (k + 1 > max_frontier) max_frontier = k + 1;
             Best *tg = &best[k + 1];
-            if (t == SPM_USER_DEFINED) {
-                double cand = (double)((float)(size_t)len * m->max_score) - 0.1 + (double)here;
-                if (tg->start == -1 || cand > (double)tg->score) *tg = (Best){(float)cand, at, id};
-            } else {
-                float cand = m->score[id] + here;
-                if (tg->start == -1 || cand > tg->score) *tg = (Best){cand, at, id};
-            }
+            /* GetUserDefinedScore: a bonus so user-defined symbols always win */
+            const float score = t == SPM_USER_DEFINED ? (float)(0.1 * (len - 1)) : m->score[id];
+            const float cand = score + here;
+            if (tg->start == -1 || cand > tg->score) *tg = (Best){cand, at, id};
             if (len == mblen) has_single = 1;
         }
         if (!has_single) {
+            if (at + mblen > max_frontier) max_frontier = at + mblen;
             Best *tg = &best[at + mblen];
-            float cand = unk_score + here;
+            const float cand = unk_score + here;
             if (tg->start == -1 || cand > tg->score) *tg = (Best){cand, at, m->unk_id};
         }
         at += mblen;
@@ -578,9 +588,18 @@ int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, X
         int b = res[3 * i], e = res[3 * i + 1], id = res[3 * i + 2];
         int is_unk = id == m->unk_id;
         int32_t os = span_start(norm, n2o, b, e), oe = n2o[e];
+        if (oe <= n2o[e - 1]) {
+            /* The piece ends inside the expansion of one source character (a ligature split into
+             * "ff" + "i", "……" into "...." + ".."): the span runs to the end of that character, as
+             * HF's alignments do, so neighbouring tokens may share it. */
+            const int32_t last = n2o[e - 1];
+            int j = e;
+            while (j < size && n2o[j] <= last) j++;
+            oe = n2o[j];
+        }
         if (is_unk && m->byte_fallback) {
             encoding_reserve(out, e - b);
-            for (int k = b; k < e; k++) encoding_push(out, m->byte_id[(uint8_t)norm[k]], 0, n2o[b], oe, 0);
+            for (int k = b; k < e; k++) encoding_push(out, m->byte_id[(uint8_t)norm[k]], 0, os, oe, 0);
         } else if (is_unk && prev_unk) {
             out->end[out->n - 1] = oe;
         } else {

@@ -13,7 +13,7 @@ struct SpmModel {
     uint8_t *type;   /* [n] SPM_NORMAL... */
     int model_type, unk_id, byte_fallback, ws_suffix, has_user_defined;
     int add_dummy_prefix, remove_extra_ws, escape_ws;
-    float min_score, max_score; /* over NORMAL pieces (unigram_model.cc) */
+    float min_score;            /* over NORMAL pieces (unigram_model.cc) */
     int byte_id[256];           /* id of <0xXX>, unk when absent */
     /* piece trie: edges in a hash table keyed by node << 8 | byte; node_id[node] = piece id or -1 */
     uint64_t *ht;

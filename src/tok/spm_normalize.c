@@ -93,14 +93,11 @@ static size_t normalize_prefix(const SpmModel *m, const char *s, size_t n, const
         uint32_t v = 0;
         size_t len = charsmap_longest(m, (const uint8_t *)s, n, &v);
         if (len > 0) {
-            if (v < m->cm_norm_n) {
+            if (v < m->cm_norm_n) { /* else a corrupt value: fall back to one character, as 0.2.3 */
                 *out = m->cm_norm + v;
                 *out_len = strlen(*out);
-            } else { /* corrupt value: keep the text */
-                *out = s;
-                *out_len = len;
+                return len;
             }
-            return len;
         }
     }
     size_t len = (size_t)spm_one_char_len((uint8_t)s[0]);

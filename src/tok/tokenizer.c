@@ -36,11 +36,12 @@ static int is_file(const char *p) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* XLMRobertaTokenizer (transformers v4, the sentencepiece-backed "slow" class): <s>=0 <pad>=1
- * </s>=2 <unk>=3 fixed, spm piece k -> k + 1 (fairseq_offset), spm id 0 -> <unk> (3) because its
- * _convert_token_to_id returns unk for PieceToId() == 0, <mask> = spm size + 1. For models whose own
- * first pieces are not <unk> <s> </s> (uni8k.model: <s> <pad> </s> <unk> <mask> ...) the same rule
- * applies, so spm's <unk> (piece 3) becomes 4 — exactly what HF gives (see docs/TOKENIZERS.md). */
+/* XLM-R's fairseq layout (HF XLMRobertaTokenizer): <s>=0 <pad>=1 </s>=2 <unk>=3 fixed, spm piece
+ * k -> k + 1 (fairseq_offset), the model's unknown piece -> <unk> = 3, <mask> = spm size + 1.
+ * For models whose own first pieces are not <unk> <s> </s> (uni8k.model: <s> <pad> </s> <unk> <mask>)
+ * transformers v5 (tokenizers) also gives 3 for unknown text, while v4's sentencepiece class gave
+ * spm_unk + 1 = 4 (its `spm_id + offset if spm_id else unk` assumes spm's <unk> is piece 0); we
+ * follow v5 and fairseq (docs/TOKENIZERS.md). */
 static Tokenizer *open_spm(const char *path, XsErr *err) {
     SpmModel *m = spm_load(path, err);
     if (!m) return NULL;
@@ -49,7 +50,7 @@ static Tokenizer *open_spm(const char *path, XsErr *err) {
     t->spm = m;
     int n = spm_size(m);
     t->remap = xmalloc((size_t)n * sizeof *t->remap);
-    for (int k = 0; k < n; k++) t->remap[k] = k == 0 ? 3 : k + 1;
+    for (int k = 0; k < n; k++) t->remap[k] = k == spm_unk_id(m) ? 3 : k + 1;
     t->cls = 0;
     t->pad = 1;
     t->sep = 2;
