@@ -272,6 +272,90 @@ static void test_vocab_lookup(void **state) {
     assert_true(err.failed);
 }
 
+/* Vocab files: CRLF lines and trailing spaces are trimmed (HF trim_end), an empty file or one without
+ * [UNK] is an error naming the file. */
+static void test_vocab_files(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[1100];
+    XsErr err = {0};
+    snprintf(path, sizeof path, "%s/crlf.txt", dir);
+    const char *crlf = "[PAD]\r\n[UNK]  \r\n[CLS]\r\n[SEP]\r\nhello\t\r\n##lo\r\nhel\r\n";
+    assert_int_equal(file_write_atomic(path, crlf, strlen(crlf), &err), 0);
+    WordPiece *wp = wp_load(path, 1, &err);
+    assert_non_null(wp);
+    assert_int_equal(wp_vocab_size(wp), 7);
+    assert_int_equal(wp_token_id(wp, "[UNK]"), 1);
+    assert_int_equal(wp_token_id(wp, "hello"), 4);
+    Encoding e;
+    encoding_init(&e);
+    const char *text = "Hello HELLO hello, hello[SEP]xyz";
+    assert_int_equal(wp_encode(wp, text, strlen(text), &e, &err), 0);
+    const int32_t want[] = {4, 4, 4, -2, 4, 3, 1}; /* "," is not in this vocab: [UNK] */
+    assert_int_equal(e.n, 7);
+    for (int i = 0; i < e.n; i++) assert_int_equal(e.ids[i], want[i] == -2 ? 1 : want[i]);
+    assert_int_equal(e.start[5], 24); /* [SEP] where it was written */
+    assert_int_equal(e.end[5], 29);
+    encoding_free(&e);
+    wp_free(wp);
+    snprintf(path, sizeof path, "%s/empty.txt", dir);
+    assert_int_equal(file_write_atomic(path, "", 0, &err), 0);
+    assert_null(wp_load(path, 0, &err));
+    assert_non_null(strstr(err.msg, "empty.txt"));
+    err_clear(&err);
+    snprintf(path, sizeof path, "%s/nounk.txt", dir);
+    assert_int_equal(file_write_atomic(path, "a\nb\n", 4, &err), 0);
+    assert_null(wp_load(path, 0, &err));
+    assert_non_null(strstr(err.msg, "[UNK]"));
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Random texts from a mix of scripts, marks, controls, specials and spaces: never a crash (ASan),
+ * offsets inside the text, non-decreasing starts, ids in range; the same text twice gives the same. */
+static void test_random_invariants(void **state) {
+    (void)state;
+    static const char *const parts[] = {"a", "Z", "é", "E\xcc\x81", "\xcc\x88", "\xe4\xb8\xad", "\xed\x95\x9c", " ", "  ", "\t", "\n",
+                                        "\x01", "\xe2\x80\x8b", ",", "!", "[SEP]", "[MASK", "##", "\xef\xbc\xa1", "\xf0\x9f\x98\x80",
+                                        "\xce\xa3", "\xe0\xa6\xbc", "\xc4\xb0", "\xef\xbf\xbd", "xx", "ing", "\xef\xa4\x80"};
+    const int np = (int)(sizeof parts / sizeof *parts);
+    uint64_t x = 88172645463325252ull;
+    char text[600];
+    Encoding e, e2;
+    encoding_init(&e);
+    encoding_init(&e2);
+    for (int k = 0; k < 2; k++) {
+        WordPiece *wp = vocab_for(k);
+        for (int it = 0; it < 3000; it++) {
+            size_t len = 0;
+            int nparts = (int)(x % 40);
+            for (int p = 0; p < nparts; p++) {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                const char *s = parts[x % (uint64_t)np];
+                size_t l = strlen(s);
+                if (len + l >= sizeof text) break;
+                memcpy(text + len, s, l);
+                len += l;
+            }
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            encoding_clear(&e);
+            encoding_clear(&e2);
+            XsErr err = {0};
+            assert_int_equal(wp_encode(wp, text, len, &e, &err), 0);
+            assert_int_equal(wp_encode(wp, text, len, &e2, &err), 0);
+            assert_int_equal(e.n, e2.n);
+            for (int i = 0; i < e.n; i++) {
+                assert_true(e.ids[i] >= 0 && e.ids[i] < wp_vocab_size(wp));
+                assert_true(e.start[i] >= 0 && e.start[i] < e.end[i] && (size_t)e.end[i] <= len);
+                if (i > 0) assert_true(e.start[i] >= e.start[i - 1]);
+                assert_int_equal(e.ids[i], e2.ids[i]);
+            }
+        }
+    }
+    encoding_free(&e);
+    encoding_free(&e2);
+}
+
 static void test_speed(void **state) {
     (void)state;
     /* Single-thread throughput on all Tatoeba fixture lines (reported, not asserted). */
@@ -433,6 +517,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vocab_lookup),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_vocab_files),
+        cmocka_unit_test(test_random_invariants),
         cmocka_unit_test(test_single_goldens),
         cmocka_unit_test(test_pairs_goldens),
         cmocka_unit_test(test_speed),
