@@ -199,8 +199,9 @@ static void test_bad_config(void **state) {
  * pad_token_id 1 for XLM-R and 0 for BERT). */
 static void test_config_defaults(void **state) {
     (void)state;
-    const char *types[2] = {"xlm-roberta", "bert"};
-    for (int k = 0; k < 2; k++) {
+    const char *types[3] = {"xlm-roberta", "bert", "roberta"};
+    const char *archs[3] = {"\"XLMRobertaModel\"", "\"BertModel\"", "\"RobertaModel\""};
+    for (int k = 0; k < 3; k++) {
         char path[1100], json[512];
         snprintf(path, sizeof path, "%s/min-%d.json", g_dir, k);
         snprintf(json, sizeof json,
@@ -211,8 +212,8 @@ static void test_config_defaults(void **state) {
         assert_int_equal(file_write_atomic(path, json, strlen(json), &e), 0);
         ModelConfig c;
         assert_int_equal(config_load(path, &c, &e), 0);
-        assert_int_equal(c.arch, k == 0 ? ARCH_XLMR : ARCH_BERT);
-        assert_int_equal(c.pad_token_id, k == 0 ? 1 : 0);
+        assert_int_equal(c.arch, k == 1 ? ARCH_BERT : ARCH_XLMR);
+        assert_int_equal(c.pad_token_id, k == 1 ? 0 : 1);
         assert_true(c.layer_norm_eps == 1e-12f);
         assert_true(c.hidden_dropout == 0.1f && c.attn_dropout == 0.1f && c.initializer_range == 0.02f);
         /* and config_save writes what config_load reads back */
@@ -220,6 +221,10 @@ static void test_config_defaults(void **state) {
         ModelConfig c2;
         assert_int_equal(config_load(path, &c2, &e), 0);
         assert_memory_equal(&c, &c2, sizeof c);
+        size_t n;
+        char *txt = file_read_all(path, &n, &e);
+        assert_non_null(strstr(txt, archs[k])); /* the class AutoModel instantiates */
+        free(txt);
     }
 }
 
