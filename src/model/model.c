@@ -119,6 +119,7 @@ static void list_names(char *buf, size_t cap, const char *const *names, int n) {
 
 int model_load(const char *dir, Model *m, XsErr *err) {
     memset(m, 0, sizeof *m);
+    if (strlen(dir) >= sizeof m->dir) return err_set(err, NULL, 0, "model folder path longer than %zu bytes", sizeof m->dir - 1);
     char cpath[1100], wpath[1100];
     snprintf(cpath, sizeof cpath, "%s/config.json", dir);
     snprintf(wpath, sizeof wpath, "%s/model.safetensors", dir);
@@ -242,6 +243,7 @@ static StWriteItem item(char *name, const float *data, int ndim, int64_t d0, int
 }
 
 int model_save(const char *dir, const Model *m, XsErr *err) {
+    if (strlen(dir) >= 1024) return err_set(err, NULL, 0, "model folder path longer than 1023 bytes");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, dir, 0, "cannot create folder: %s", strerror(errno));
     int n = m->tab.n + 2;
     StWriteItem *items = xcalloc((size_t)n, sizeof *items);
