@@ -278,7 +278,7 @@ static void check_offsets(const char *model) {
             if (skip || wl == 0) continue;
             char *nb;
             size_t nl;
-            assert_int_equal(spm_normalize(m, in.line[i] + gs, (size_t)(ge - gs), 0, &nb, &nl, NULL, &err), 0);
+            assert_int_equal(spm_normalize(m, in.line[i] + gs, (size_t)(ge - gs), 0, &nb, &nl, NULL, NULL, &err), 0);
             checked++;
             if (nl != wl || memcmp(nb, want, nl)) {
                 if (bad < 5)

@@ -551,22 +551,40 @@ static void bpe_encode(const SpmModel *m, const char *s, int size, int32_t *res,
 
 /* ---------------------------------------------------------------- encode */
 
-static int32_t span_start(const char *norm, const int32_t *n2o, int b, int e) {
-    /* A leading U+2581 stands for whitespace before the token: report the span from the next
-     * character on (HF fast offsets), unless the piece is U+2581 alone. */
-    if (e - b > 3 && (uint8_t)norm[b] == 0xE2 && (uint8_t)norm[b + 1] == 0x96 && (uint8_t)norm[b + 2] == 0x81)
-        return n2o[b + 3];
-    return n2o[b];
+static int is_space_symbol(const char *s) {
+    return (uint8_t)s[0] == 0xE2 && (uint8_t)s[1] == 0x96 && (uint8_t)s[2] == 0x81;
+}
+
+/* HF fast offsets: the pre-tokenizer drops whitespace and prepends U+2581 aligned to the word's
+ * first character, so "▁word" spans "word" and a lone "▁" spans the character after it. */
+static void token_span(const char *norm, const int32_t *n2o, const int32_t *n2oe, int size, int b, int e, int32_t *s,
+                       int32_t *t) {
+    if (e - b >= 3 && is_space_symbol(norm + b)) {
+        if (e - b > 3) {
+            *s = n2o[b + 3];
+            *t = n2oe[e - 1];
+        } else if (e < size) {
+            *s = n2o[e];
+            *t = n2oe[e];
+        } else {
+            *s = n2o[b];
+            *t = n2oe[b];
+        }
+        return;
+    }
+    *s = n2o[b];
+    *t = n2oe[e - 1];
 }
 
 int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, XsErr *err) {
     char *norm = NULL;
     size_t nlen = 0;
-    int32_t *n2o = NULL;
-    if (spm_normalize(m, text, len, -1, &norm, &nlen, &n2o, err)) return -1;
+    int32_t *n2o = NULL, *n2oe = NULL;
+    if (spm_normalize(m, text, len, -1, &norm, &nlen, &n2o, &n2oe, err)) return -1;
     if (nlen > 0x3fffffff) {
         free(norm);
         free(n2o);
+        free(n2oe);
         return err_set(err, NULL, 0, "text too long for SentencePiece (%zu normalized bytes, expected < 1 GiB)", nlen);
     }
     int size = (int)nlen;
@@ -587,16 +605,8 @@ int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, X
     for (int i = 0; i < nres; i++) {
         int b = res[3 * i], e = res[3 * i + 1], id = res[3 * i + 2];
         int is_unk = id == m->unk_id;
-        int32_t os = span_start(norm, n2o, b, e), oe = n2o[e];
-        if (oe <= n2o[e - 1]) {
-            /* The piece ends inside the expansion of one source character (a ligature split into
-             * "ff" + "i", "……" into "...." + ".."): the span runs to the end of that character, as
-             * HF's alignments do, so neighbouring tokens may share it. */
-            const int32_t last = n2o[e - 1];
-            int j = e;
-            while (j < size && n2o[j] <= last) j++;
-            oe = n2o[j];
-        }
+        int32_t os, oe;
+        token_span(norm, n2o, n2oe, size, b, e, &os, &oe);
         if (is_unk && m->byte_fallback) {
             encoding_reserve(out, e - b);
             for (int k = b; k < e; k++) encoding_push(out, m->byte_id[(uint8_t)norm[k]], 0, os, oe, 0);
@@ -610,5 +620,6 @@ int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, X
     free(res);
     free(norm);
     free(n2o);
+    free(n2oe);
     return 0;
 }

@@ -32,17 +32,20 @@ float spm_piece_score(const SpmModel *m, int id);
 int spm_piece_id(const SpmModel *m, const char *piece, size_t len); /* any type; -1 if absent */
 
 /* The normalizer alone (normalizer.cc Normalize): writes the normalized bytes (malloc'd, *out,
- * NUL-terminated, length *out_len) and, if n2o != NULL, the byte offset in `text` of every
- * normalized byte plus one final entry (*n2o has *out_len + 1 entries). add_dummy_prefix < 0 keeps
- * the model's setting, 0/1 overrides it. Invalid UTF-8 in text is an error (byte offset given). */
+ * NUL-terminated, length *out_len) and, if n2o / n2o_end != NULL, for every normalized byte the
+ * start / end offset in `text` of the source it came from (one character, or the sequence a charsmap
+ * rule matched; *out_len + 1 entries, the last = all consumed). add_dummy_prefix < 0 keeps the
+ * model's setting, 0/1 overrides it. Invalid UTF-8 in text is an error (byte offset given). */
 int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy_prefix, char **out,
-                  size_t *out_len, int32_t **n2o, XsErr *err);
+                  size_t *out_len, int32_t **n2o, int32_t **n2o_end, XsErr *err);
 
 /* Encodes text as SentencePieceProcessor::Encode does (normalize, unigram/BPE, runs of unknown
  * pieces merged into one <unk>, or split into <0xXX> byte pieces when the model has byte_fallback)
- * and appends the model's piece ids to out, with type 0, seg 0 and byte spans into `text`:
- * a piece that starts with U+2581 gets a span that excludes the whitespace the U+2581 stands for
- * (as HF fast tokenizers report offsets); byte-fallback pieces all carry their character's span. */
+ * and appends the model's piece ids to out, with type 0, seg 0 and byte spans into `text` as HF fast
+ * tokenizers report them: from the first to the last source character the piece's bytes came from
+ * (characters the normalizer deleted are in no span), a leading U+2581 excluded, a lone U+2581
+ * given the first character after it; pieces that split one character's expansion all get the
+ * whole character, and byte-fallback pieces their character's span. */
 int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, XsErr *err);
 
 /* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns -1 if valid, else the byte

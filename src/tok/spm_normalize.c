@@ -126,7 +126,7 @@ int spm_prefix_match(const SpmModel *m, const char *s, size_t n, int *found) {
 
 typedef struct {
     char *s;
-    int32_t *o;
+    int32_t *o, *oe; /* per normalized byte: start / end of the source text it came from */
     size_t n, cap;
 } NBuf;
 
@@ -135,30 +135,36 @@ static void nb_grow(NBuf *b, size_t extra) {
     while (b->cap < b->n + extra) b->cap *= 2;
     b->s = xrealloc(b->s, b->cap + 1);
     b->o = xrealloc(b->o, (b->cap + 1) * sizeof *b->o);
+    b->oe = xrealloc(b->oe, (b->cap + 1) * sizeof *b->oe);
 }
 
-static void nb_put(NBuf *b, const char *s, size_t n, int32_t orig) {
+static void nb_put(NBuf *b, const char *s, size_t n, int32_t orig, int32_t orig_end) {
     nb_grow(b, n);
     memcpy(b->s + b->n, s, n);
-    for (size_t i = 0; i < n; i++) b->o[b->n + i] = orig;
+    for (size_t i = 0; i < n; i++) {
+        b->o[b->n + i] = orig;
+        b->oe[b->n + i] = orig_end;
+    }
     b->n += n;
 }
 
 #define SPACE_SYMBOL "\xe2\x96\x81" /* U+2581 LOWER ONE EIGHTH BLOCK */
 
 int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy_prefix, char **out, size_t *out_len,
-                  int32_t **n2o, XsErr *err) {
+                  int32_t **n2o, int32_t **n2o_end, XsErr *err) {
     *out = NULL;
     *out_len = 0;
     if (n2o) *n2o = NULL;
+    if (n2o_end) *n2o_end = NULL;
     if (len > 0x3fffffff) return err_set(err, NULL, 0, "text of %zu bytes is too long (expected < 1 GiB)", len);
     long bad = utf8_first_invalid(text, len);
     if (bad >= 0)
         return err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[bad], bad);
     const int dummy = add_dummy_prefix < 0 ? m->add_dummy_prefix : add_dummy_prefix;
-    NBuf b = {NULL, NULL, 0, len * 3 + 16};
+    NBuf b = {NULL, NULL, NULL, 0, len * 3 + 16};
     b.s = xmalloc(b.cap + 1);
     b.o = xmalloc((b.cap + 1) * sizeof *b.o);
+    b.oe = xmalloc((b.cap + 1) * sizeof *b.oe);
     size_t consumed = 0;
     const char *sp;
     size_t spn;
@@ -173,16 +179,17 @@ int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy
     if (consumed < len) {
         const char *ws = m->escape_ws ? SPACE_SYMBOL : " ";
         const size_t wsn = m->escape_ws ? 3 : 1;
-        if (!m->ws_suffix && dummy) nb_put(&b, ws, wsn, (int32_t)consumed);
+        if (!m->ws_suffix && dummy) nb_put(&b, ws, wsn, (int32_t)consumed, (int32_t)consumed);
         int is_prev_space = m->remove_extra_ws;
         while (consumed < len) {
             size_t used = normalize_prefix(m, text + consumed, len - consumed, &sp, &spn);
             if (is_prev_space)
                 while (spn > 0 && sp[0] == ' ') { sp++; spn--; }
             if (spn > 0) {
+                const int32_t c0 = (int32_t)consumed, c1 = (int32_t)(consumed + used);
                 for (size_t k = 0; k < spn; k++) {
-                    if (m->escape_ws && sp[k] == ' ') nb_put(&b, SPACE_SYMBOL, 3, (int32_t)consumed);
-                    else nb_put(&b, sp + k, 1, (int32_t)consumed);
+                    if (m->escape_ws && sp[k] == ' ') nb_put(&b, SPACE_SYMBOL, 3, c0, c1);
+                    else nb_put(&b, sp + k, 1, c0, c1);
                 }
                 is_prev_space = sp[spn - 1] == ' ';
             }
@@ -196,13 +203,15 @@ int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy
                 consumed = (size_t)b.o[b.n];
             }
         }
-        if (m->ws_suffix && dummy) nb_put(&b, ws, wsn, (int32_t)consumed);
+        if (m->ws_suffix && dummy) nb_put(&b, ws, wsn, (int32_t)consumed, (int32_t)consumed);
     }
     b.s[b.n] = 0;
-    b.o[b.n] = (int32_t)consumed;
+    b.o[b.n] = b.oe[b.n] = (int32_t)consumed;
     *out = b.s;
     *out_len = b.n;
     if (n2o) *n2o = b.o;
     else free(b.o);
+    if (n2o_end) *n2o_end = b.oe;
+    else free(b.oe);
     return 0;
 }

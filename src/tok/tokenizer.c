@@ -157,12 +157,56 @@ const char *tokenizer_piece(const Tokenizer *t, int id) {
     return spm_piece(t->spm, id - 1);
 }
 
+/* One stretch of text without special tokens: spm pieces, remapped ids, spans shifted by `base`. */
+static int spm_segment(const Tokenizer *t, const char *text, size_t base, size_t len, Encoding *out, XsErr *err) {
+    int n0 = out->n;
+    if (spm_encode(t->spm, text + base, len, out, err)) return -1;
+    for (int i = n0; i < out->n; i++) {
+        out->ids[i] = t->remap[out->ids[i]];
+        out->start[i] += (int32_t)base;
+        out->end[i] += (int32_t)base;
+    }
+    return 0;
+}
+
+/* HF splits the special tokens written in a text out before tokenizing the rest (the added-token
+ * split of PreTrainedTokenizer.tokenize / tokenizers' AddedVocabulary): "a <mask> b" is ▁a <mask> ▁b. */
+static int spm_encode_text(const Tokenizer *t, const char *text, size_t len, Encoding *out, XsErr *err) {
+    static const char *const names[5] = {"<mask>", "<pad>", "<unk>", "</s>", "<s>"};
+    const int ids[5] = {t->mask, t->pad, t->unk, t->sep, t->cls};
+    long bad = utf8_first_invalid(text, len);
+    if (bad >= 0)
+        return err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[bad], bad);
+    size_t seg = 0, i = 0;
+    while (i < len) {
+        const char *lt = memchr(text + i, '<', len - i);
+        if (!lt) break;
+        i = (size_t)(lt - text);
+        int hit = -1;
+        size_t hl = 0;
+        for (int k = 0; k < 5 && hit < 0; k++) {
+            size_t nl = strlen(names[k]);
+            if (nl <= len - i && !memcmp(text + i, names[k], nl)) {
+                hit = ids[k];
+                hl = nl;
+            }
+        }
+        if (hit < 0) {
+            i++;
+            continue;
+        }
+        if (i > seg && spm_segment(t, text, seg, i - seg, out, err)) return -1;
+        encoding_push(out, hit, 0, (int32_t)i, (int32_t)(i + hl), 0);
+        i += hl;
+        seg = i;
+    }
+    return seg < len || seg == 0 ? spm_segment(t, text, seg, len - seg, out, err) : 0;
+}
+
 int tokenizer_encode_raw(const Tokenizer *t, const char *text, size_t len, Encoding *out, XsErr *err) {
     if (t->kind == TOK_WORDPIECE) return wp_encode(t->wp, text, len, out, err);
-    int n0 = out->n;
-    if (spm_encode(t->spm, text, len, out, err)) return -1;
-    for (int i = n0; i < out->n; i++) out->ids[i] = t->remap[out->ids[i]];
-    return 0;
+    if (len > 0x3fffffff) return err_set(err, NULL, 0, "text of %zu bytes is too long (expected < 1 GiB)", len);
+    return spm_encode_text(t, text, len, out, err);
 }
 
 static void push_special(const Tokenizer *t, Encoding *out, int id, int32_t type, uint8_t seg) {
