@@ -1,0 +1,334 @@
+/* aggregate.c — XTREME aggregation mirroring google-research/xtreme evaluate.py `evaluate()`: per-task
+ * language averages of every metric, avg_metric (QA: (EM+F1)/2), groups, all_task; Markdown and CSV. */
+#include "eval/aggregate.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* evaluate.py XTREME_TASK2LANGS (order kept: averages are summed in this order, as Python does). */
+typedef struct { const char *name, *label, *langs; int qa; } XTask;
+static const XTask TASKS[] = {
+    {"pawsx", "PAWS-X", "de,en,es,fr,ja,ko,zh", 0},
+    {"xnli", "XNLI", "ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh", 0},
+    {"panx", "PAN-X", "ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu", 0},
+    {"udpos", "UD-POS", "af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh", 0},
+    {"bucc2018", "BUCC", "de,fr,ru,zh", 0},
+    {"tatoeba", "Tatoeba", "ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu", 0},
+    {"xquad", "XQuAD", "en,es,de,el,ru,tr,ar,vi,th,zh,hi", 1},
+    {"mlqa", "MLQA", "en,es,de,ar,hi,vi,zh", 1},
+    {"tydiqa", "TyDiQA-GoldP", "en,ar,bn,fi,id,ko,ru,sw,te", 1},
+};
+enum { NTASKS = sizeof TASKS / sizeof TASKS[0] };
+/* evaluate.py XTREME_GROUP2TASK */
+static const struct { const char *name, *label; const char *tasks[4]; } GROUPS[] = {
+    {"classification", "Classification", {"pawsx", "xnli", NULL}},
+    {"tagging", "Structured prediction", {"udpos", "panx", NULL}},
+    {"qa", "Question answering", {"xquad", "mlqa", "tydiqa", NULL}},
+    {"retrieval", "Retrieval", {"bucc2018", "tatoeba", NULL}},
+};
+enum { NGROUPS = sizeof GROUPS / sizeof GROUPS[0] };
+
+static const XTask *find_task(const char *name) {
+    for (int t = 0; t < NTASKS; t++)
+        if (!strcmp(TASKS[t].name, name)) return &TASKS[t];
+    return NULL;
+}
+/* Is `lang` in the comma list? */
+static int lang_in(const char *list, const char *lang) {
+    size_t n = strlen(lang);
+    for (const char *p = list; *p;) {
+        const char *c = strchr(p, ',');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        if (l == n && !strncmp(p, lang, n)) return 1;
+        p = c ? c + 1 : p + l;
+    }
+    return 0;
+}
+
+static int validate(const json_t *res, const char *path, XsErr *err) {
+    if (!json_is_object(res)) return err_set(err, path, 0, "expected a JSON object {task: {lang: {metric: value}}}");
+    const char *task, *lang, *metric;
+    json_t *tv, *lv, *mv;
+    json_object_foreach((json_t *)res, task, tv) {
+        if (!json_is_object(tv)) return err_set(err, path, 0, "%s: expected an object {lang: {metric: value}}", task);
+        json_object_foreach(tv, lang, lv) {
+            if (!json_is_object(lv)) return err_set(err, path, 0, "%s.%s: expected an object {metric: value}", task, lang);
+            json_object_foreach(lv, metric, mv) {
+                if (!json_is_number(mv))
+                    return err_set(err, path, 0, "%s.%s.%s: expected a number, found %s", task, lang, metric,
+                                   json_is_string(mv) ? "a string" : json_is_null(mv) ? "null" : "another JSON type");
+                if (!isfinite(json_number_value(mv)))
+                    return err_set(err, path, 0, "%s.%s.%s: expected a finite number", task, lang, metric);
+            }
+        }
+    }
+    return 0;
+}
+
+/* The per-task part of evaluate(): score[metric][lang], avg_<metric>, avg_metric into *out (NULL when no
+ * language is present); *missing gets the absent languages (comma-separated, malloc'd, or NULL). */
+enum { MAXMETRICS = 32 };
+static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **missing, const char *path, XsErr *err) {
+    json_t *score = json_object();
+    const char *mname[MAXMETRICS];
+    double msum[MAXMETRICS];
+    int mcount[MAXMETRICS], nm = 0;
+    size_t present = 0, mlen = 0;
+    *missing = NULL;
+    *out = NULL;
+    for (const char *p = t->langs; *p;) {
+        const char *c = strchr(p, ',');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        char lang[16];
+        snprintf(lang, sizeof lang, "%.*s", (int)l, p);
+        p = c ? c + 1 : p + l;
+        json_t *lv = json_object_get(tv, lang);
+        if (!lv) {
+            *missing = xrealloc(*missing, mlen + l + 3);
+            mlen += (size_t)snprintf(*missing + mlen, l + 3, "%s%s", mlen ? ", " : "", lang);
+            continue;
+        }
+        present++;
+        const char *metric;
+        json_t *mv;
+        json_object_foreach((json_t *)lv, metric, mv) {
+            int m = 0;
+            while (m < nm && strcmp(mname[m], metric)) m++;
+            if (m == nm) {
+                if (nm == MAXMETRICS) {
+                    json_decref(score);
+                    return err_set(err, path, 0, "%s: expected at most %d distinct metrics", t->name, MAXMETRICS);
+                }
+                mname[nm] = metric;
+                msum[nm] = 0;
+                mcount[nm++] = 0;
+                json_object_set_new(score, metric, json_object());
+            }
+            /* sum(score[m].values()) / len(score[m]): a double sum in language order */
+            double v = json_number_value(mv);
+            json_object_set_new(json_object_get(score, metric), lang, json_real(v));
+            msum[m] += v;
+            mcount[m]++;
+        }
+    }
+    if (present == 0) {
+        json_decref(score);
+        return 0;
+    }
+    for (int m = 0; m < nm; m++) {
+        char key[160];
+        snprintf(key, sizeof key, "avg_%s", mname[m]);
+        json_object_set_new(score, key, json_real(msum[m] / mcount[m]));
+    }
+    json_t *em = json_object_get(score, "avg_exact_match"), *f1 = json_object_get(score, "avg_f1");
+    json_t *acc = json_object_get(score, "avg_accuracy"), *map = json_object_get(score, "avg_map@20");
+    double m;
+    if (t->qa && (!em || !f1)) {
+        json_decref(score);
+        return err_set(err, path, 0, "%s: expected metrics exact_match and f1 for a QA task", t->name);
+    }
+    if (t->qa) m = (json_real_value(em) + json_real_value(f1)) / 2;
+    else if (f1) m = json_real_value(f1);
+    else if (acc) m = json_real_value(acc);
+    else if (map) m = json_real_value(map);
+    else {
+        json_decref(score);
+        return err_set(err, path, 0, "%s: expected an f1 or accuracy metric", t->name);
+    }
+    json_object_set_new(score, "avg_metric", json_real(m));
+    *out = score;
+    return 0;
+}
+
+json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char *path, XsErr *err) {
+    if (validate(results, path, err)) return NULL;
+    int allow = opts && opts->allow_incomplete;
+    json_t *tasks[NTASKS] = {0};
+    int complete[NTASKS] = {0};
+    json_t *incomplete = json_object(), *ignored = json_array();
+    for (int t = 0; t < NTASKS; t++) {
+        json_t *tv = json_object_get(results, TASKS[t].name);
+        if (!tv) continue;
+        char *missing = NULL;
+        if (task_scores(&TASKS[t], tv, &tasks[t], &missing, path, err)) { free(missing); goto fail; }
+        if (missing && !allow) {
+            err_set(err, path, 0, "task %s lacks XTREME language(s) %s (evaluate.py would stop here; "
+                    "--allow-incomplete averages over the languages present)", TASKS[t].name, missing);
+            free(missing);
+            goto fail;
+        }
+        if (missing) json_object_set_new(incomplete, TASKS[t].name, json_string(missing));
+        complete[t] = tasks[t] && !missing;
+        free(missing);
+    }
+    /* What evaluate.py silently skips: other tasks, other languages. */
+    const char *task, *lang;
+    json_t *tv, *lv;
+    json_object_foreach((json_t *)results, task, tv) {
+        const XTask *x = find_task(task);
+        if (!x) {
+            json_array_append_new(ignored, json_string(task));
+            continue;
+        }
+        json_object_foreach(tv, lang, lv) {
+            if (lang_in(x->langs, lang)) continue;
+            char b[256];
+            snprintf(b, sizeof b, "%s/%s", task, lang);
+            json_array_append_new(ignored, json_string(b));
+        }
+    }
+    json_t *rep = json_object();
+    int all = 1;
+    for (int t = 0; t < NTASKS; t++) all &= complete[t];
+    if (all) {
+        double s = 0;
+        for (int t = 0; t < NTASKS; t++) s += json_real_value(json_object_get(tasks[t], "avg_metric"));
+        json_object_set_new(rep, "all_task", json_real(s / NTASKS));
+    }
+    for (int g = 0; g < NGROUPS; g++) {
+        double s = 0;
+        int n = 0, ok = 1;
+        for (int i = 0; GROUPS[g].tasks[i]; i++, n++) {
+            int t = (int)(find_task(GROUPS[g].tasks[i]) - TASKS);
+            if (!complete[t]) { ok = 0; break; }
+            s += json_real_value(json_object_get(tasks[t], "avg_metric"));
+        }
+        if (ok) json_object_set_new(rep, GROUPS[g].name, json_real(s / n));
+    }
+    for (int t = 0; t < NTASKS; t++)
+        if (tasks[t]) json_object_set_new(rep, TASKS[t].name, tasks[t]);
+    if (json_object_size(incomplete)) json_object_set_new(rep, "incomplete", incomplete);
+    else json_decref(incomplete);
+    if (json_array_size(ignored)) json_object_set_new(rep, "ignored", ignored);
+    else json_decref(ignored);
+    return rep;
+fail:
+    for (int t = 0; t < NTASKS; t++) json_decref(tasks[t]);
+    json_decref(incomplete);
+    json_decref(ignored);
+    return NULL;
+}
+
+/* ---- renderings ------------------------------------------------------------------------------------- */
+
+static const char *group_of(const char *task) {
+    for (int g = 0; g < NGROUPS; g++)
+        for (int i = 0; GROUPS[g].tasks[i]; i++)
+            if (!strcmp(GROUPS[g].tasks[i], task)) return GROUPS[g].label;
+    return "";
+}
+
+int aggregate_write_markdown(const json_t *rep, const char *out_path, XsErr *err) {
+    AtomicFile af;
+    if (atomic_open(&af, out_path, err)) return -1;
+    FILE *f = af.f;
+    json_t *inc = json_object_get(rep, "incomplete");
+    fprintf(f, "# XTREME results\n\nScores in %%; a task is averaged over its XTREME languages (English included where XTREME lists it),\n"
+               "QA tasks score (EM + F1) / 2, the XTREME score is the mean of the 9 task scores (google-research/xtreme evaluate.py).\n\n");
+    fprintf(f, "| task | category | languages | metric | score |\n|---|---|---|---|---:|\n");
+    for (int t = 0; t < NTASKS; t++) {
+        json_t *ts = json_object_get(rep, TASKS[t].name);
+        if (!ts) continue;
+        size_t nl = 1, have = 0;
+        for (const char *p = TASKS[t].langs; *p; p++) nl += *p == ',';
+        json_t *per = json_object_get(ts, TASKS[t].qa ? "f1" : json_object_get(ts, "f1") ? "f1" : "accuracy");
+        have = per ? json_object_size(per) : 0;
+        const char *mark = inc && json_object_get(inc, TASKS[t].name) ? " (incomplete)" : "";
+        if (TASKS[t].qa)
+            fprintf(f, "| %s | %s | %zu/%zu%s | EM / F1 = %.2f / %.2f | %.2f |\n", TASKS[t].label, group_of(TASKS[t].name), have, nl, mark,
+                    json_real_value(json_object_get(ts, "avg_exact_match")), json_real_value(json_object_get(ts, "avg_f1")),
+                    json_real_value(json_object_get(ts, "avg_metric")));
+        else
+            fprintf(f, "| %s | %s | %zu/%zu%s | %s | %.2f |\n", TASKS[t].label, group_of(TASKS[t].name), have, nl, mark,
+                    json_object_get(ts, "avg_f1") ? "F1" : "accuracy", json_real_value(json_object_get(ts, "avg_metric")));
+    }
+    for (int g = 0; g < NGROUPS; g++) {
+        json_t *v = json_object_get(rep, GROUPS[g].name);
+        if (v) fprintf(f, "| **%s** (category average) | | | | %.2f |\n", GROUPS[g].label, json_real_value(v));
+        else fprintf(f, "| **%s** (category average) | | | | n/a (tasks missing or incomplete) |\n", GROUPS[g].label);
+    }
+    json_t *all = json_object_get(rep, "all_task");
+    if (all) fprintf(f, "| **XTREME score** (mean of 9 tasks) | | | | **%.2f** |\n", json_real_value(all));
+    else fprintf(f, "| **XTREME score** (mean of 9 tasks) | | | | n/a (tasks missing or incomplete) |\n");
+    for (int t = 0; t < NTASKS; t++) {
+        json_t *ts = json_object_get(rep, TASKS[t].name);
+        if (!ts) continue;
+        fprintf(f, "\n## %s (`%s`)\n\n| metric |", TASKS[t].label, TASKS[t].name);
+        for (const char *p = TASKS[t].langs; *p;) {
+            const char *c = strchr(p, ',');
+            size_t l = c ? (size_t)(c - p) : strlen(p);
+            fprintf(f, " %.*s |", (int)l, p);
+            p = c ? c + 1 : p + l;
+        }
+        fprintf(f, " avg |\n|---|");
+        for (const char *p = TASKS[t].langs; *p; p++)
+            if (*p == ',') fprintf(f, "---:|");
+        fprintf(f, "---:|---:|\n");
+        const char *metric;
+        json_t *per;
+        json_object_foreach(ts, metric, per) {
+            if (!json_is_object(per)) continue;
+            fprintf(f, "| %s |", metric);
+            for (const char *p = TASKS[t].langs; *p;) {
+                const char *c = strchr(p, ',');
+                size_t l = c ? (size_t)(c - p) : strlen(p);
+                char lang[16];
+                snprintf(lang, sizeof lang, "%.*s", (int)l, p);
+                json_t *v = json_object_get(per, lang);
+                if (v) fprintf(f, " %.2f |", json_real_value(v));
+                else fprintf(f, " – |");
+                p = c ? c + 1 : p + l;
+            }
+            char key[128];
+            snprintf(key, sizeof key, "avg_%s", metric);
+            fprintf(f, " %.2f |\n", json_real_value(json_object_get(ts, key)));
+        }
+    }
+    json_t *ign = json_object_get(rep, "ignored");
+    if (inc || ign) fprintf(f, "\n## Notes\n\n");
+    if (inc) {
+        const char *task;
+        json_t *v;
+        json_object_foreach(inc, task, v) fprintf(f, "- %s is incomplete: no results for %s\n", task, json_string_value(v));
+    }
+    if (ign) {
+        fprintf(f, "- not XTREME tasks/languages, left out of every average:");
+        for (size_t i = 0; i < json_array_size(ign); i++) fprintf(f, "%s %s", i ? "," : "", json_string_value(json_array_get(ign, i)));
+        fprintf(f, "\n");
+    }
+    return atomic_commit(&af, err);
+}
+
+int aggregate_write_csv(const json_t *rep, const char *out_path, XsErr *err) {
+    AtomicFile af;
+    if (atomic_open(&af, out_path, err)) return -1;
+    FILE *f = af.f;
+    fprintf(f, "task,language,metric,value\n");
+    for (int t = 0; t < NTASKS; t++) {
+        json_t *ts = json_object_get(rep, TASKS[t].name);
+        if (!ts) continue;
+        const char *metric;
+        json_t *per;
+        json_object_foreach(ts, metric, per) {
+            if (json_is_object(per)) {
+                const char *lang;
+                json_t *v;
+                json_object_foreach(per, lang, v) fprintf(f, "%s,%s,%s,%.17g\n", TASKS[t].name, lang, metric, json_real_value(v));
+            } else if (!strcmp(metric, "avg_metric")) {
+                fprintf(f, "%s,avg,score,%.17g\n", TASKS[t].name, json_real_value(per));
+            } else {
+                fprintf(f, "%s,avg,%s,%.17g\n", TASKS[t].name, metric + 4, json_real_value(per));
+            }
+        }
+    }
+    for (int g = 0; g < NGROUPS; g++) {
+        json_t *v = json_object_get(rep, GROUPS[g].name);
+        if (v) fprintf(f, "%s,avg,score,%.17g\n", GROUPS[g].name, json_real_value(v));
+    }
+    json_t *all = json_object_get(rep, "all_task");
+    if (all) fprintf(f, "xtreme,avg,score,%.17g\n", json_real_value(all));
+    return atomic_commit(&af, err);
+}
