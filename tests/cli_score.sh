@@ -77,6 +77,21 @@ sed '3s/\t/ /' $F/bucc2018/pred.de.perfect.tsv >"$T/bucc.tsv"
 expect_fail "bucc malformed pair" "bucc.tsv:3: expected 'source_id<TAB>target_id'" \
   "$XS" score --task bucc2018 --pred "$T/bucc.tsv" --gold $F/bucc2018/gold.de.tsv
 
+expect_fail "bad --gold-format" "--gold-format expects auto, lines, xnli-tsv or pawsx-tsv, got 'csv'" \
+  "$XS" score --task xnli --lang sw --pred $F/xnli/pred.sw.perfect.txt --gold $F/xnli/gold.sw.txt --gold-format csv
+expect_fail "gold-format on bucc2018" "applies to xnli/pawsx only" \
+  "$XS" score --task bucc2018 --pred $F/bucc2018/pred.de.perfect.tsv --gold $F/bucc2018/gold.de.tsv --gold-format xnli-tsv
+expect_fail "bad --format" "--format expects json or text, got 'yaml'" \
+  "$XS" score --task xnli --pred $F/xnli/pred.sw.perfect.txt --gold $F/xnli/gold.sw.txt --format yaml
+expect_fail "na-prob on v1.1" "--na-prob applies to squad2 only" \
+  "$XS" score --task squad --pred $F/xquad/pred.de.perfect.json --gold $gold --na-prob $F/squad2/na.ties.json
+printf '{"x": "1"}' >"$T/na.json"
+expect_fail "na-prob not a number" "no-answer probability for x: expected a number" \
+  "$XS" score --task squad2 --pred $F/squad2/pred.perfect.json --gold $F/squad2/gold.json --na-prob "$T/na.json"
+printf '{"x": 0.5}' >"$T/na2.json"
+expect_fail "na-prob lacks a gold id" "has no no-answer probability in the --na-prob file" \
+  "$XS" score --task squad2 --pred $F/squad2/pred.perfect.json --gold $F/squad2/gold.json --na-prob "$T/na2.json"
+
 # --help, --format text
 "$XS" score --help | grep -q "usage: xstilts score" || { echo "FAIL --help"; fails=$((fails + 1)); }
 "$XS" score --task pawsx --lang de --pred $F/pawsx/pred.de.perfect.txt --gold $F/pawsx/dev_2k.tsv --format text >"$T/o"
