@@ -13,6 +13,7 @@
 #include <utf8proc.h>
 
 enum { WP_MAX_CHARS = 100, WP_NSPECIAL = 5 };
+#define WP_BLOOM_BITS (1u << 20)
 
 /* The special tokens HF registers as added tokens for a vocab.txt: split out of the raw text before
  * normalization (AddedVocabulary, normalized=false), so "[SEP]" in a text becomes the [SEP] id. */
@@ -27,6 +28,7 @@ struct WordPiece {
     char **piece;     /* [n] */
     uint32_t *plen;   /* [n] byte lengths */
     WpSlot *slot;     /* [mask+1] open addressing, linear probing; id -1 = empty */
+    uint64_t *bloom;  /* [WP_BLOOM_BITS/64] one bit per piece hash: most greedy misses stop here, in cache */
     uint32_t mask;
     int unk_id;
     int special_id[WP_NSPECIAL];
@@ -46,7 +48,11 @@ static uint32_t wp_hash(int cont, const char *s, size_t n) {
     return h;
 }
 
+static uint32_t bloom_bit(uint32_t hash) { return (hash * 2654435761u) >> 12; } /* top 20 bits, mixed */
+
 static int wp_lookup_h(const WordPiece *wp, uint32_t hash, int cont, const char *s, size_t n) {
+    uint32_t b = bloom_bit(hash);
+    if (!(wp->bloom[b >> 6] >> (b & 63) & 1)) return -1;
     size_t full = n + (cont ? 2 : 0);
     for (uint32_t h = hash & wp->mask;; h = (h + 1) & wp->mask) {
         WpSlot sl = wp->slot[h];
@@ -84,6 +90,7 @@ WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
     wp->mask = (uint32_t)(cap - 1);
     wp->slot = xmalloc(cap * sizeof *wp->slot);
     for (size_t i = 0; i < cap; i++) wp->slot[i] = (WpSlot){-1, 0};
+    wp->bloom = xcalloc(WP_BLOOM_BITS / 64, sizeof *wp->bloom);
     size_t pos = 0;
     for (size_t id = 0; id < lines; id++) {
         char *s = buf + pos;
@@ -114,6 +121,8 @@ WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
             if (o < 0 || (wp->plen[o] == n && memcmp(wp->piece[o], s, n) == 0)) break;
         }
         wp->slot[h] = (WpSlot){(int32_t)id, full};
+        uint32_t bb = bloom_bit(full);
+        wp->bloom[bb >> 6] |= 1ull << (bb & 63);
         pos = next;
     }
     for (int k = 0; k < WP_NSPECIAL; k++) wp->special_id[k] = wp_token_id(wp, kSpecials[k]);
@@ -132,6 +141,7 @@ void wp_free(WordPiece *wp) {
     free(wp->piece);
     free(wp->plen);
     free(wp->slot);
+    free(wp->bloom);
     free(wp);
 }
 
