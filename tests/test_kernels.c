@@ -115,6 +115,9 @@ static void test_gelu_dropout_embedding(void **state) {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) kept += y1[i] != 0.0f;
     assert_true(kept > n * 6 / 10 && kept < n * 8 / 10);
+    float blk[37];
+    ops_drop_fill(&dr, 1001, 37, blk); /* an unaligned start: lanes 1..3 of the first Philox block */
+    for (int j = 0; j < 37; j++) assert_true(blk[j] == ops_drop_scale(&dr, 1001 + (uint64_t)j));
     float *g1 = copy(d, n);
     dropout_backward_cpu(g1, n, &dr);
     for (size_t i = 0; i < n; i++) assert_true((g1[i] == 0.0f) == (y1[i] == 0.0f));

@@ -5,8 +5,8 @@
  *
  * Conventions: N = rows (B*T tokens); Linear weights are PyTorch's [out, in]; backward ACCUMULATES
  * (+=) into parameter grads and into dinp unless the comment says "=" (written). Dropout masks come
- * from core/rng.h: element i of a tensor is kept iff rng_uniform(seed, stream, step, i) >= p, and
- * kept elements are scaled by 1/(1-p) (torch's inverted dropout); p = 0 means no dropout. Backward
+ * from core/rng.h's Philox (ops_drop_scale: a pure function of seed, stream, step and the element's
+ * index), kept elements are scaled by 1/(1-p) (torch's inverted dropout); p = 0 means no dropout. Backward
  * regenerates the same mask from (seed, stream, step), so no mask is stored. */
 #ifndef XS_OPS_H
 #define XS_OPS_H
@@ -24,8 +24,11 @@ typedef struct DropSpec {
     uint32_t stream, step;
 } DropSpec;
 
-/* Multiplier of element i under d: 0 or 1/(1-p) (1 when p == 0). */
+/* Multiplier of element i under d: 0 or 1/(1-p) (1 when p == 0). Element i is kept iff lane i % 4
+ * of philox4x32(seed; i / 4, stream, step), as a 24-bit uniform, is >= p. */
 float ops_drop_scale(const DropSpec *d, uint64_t i);
+/* out[k] = ops_drop_scale(d, i0 + k) for k < n, one Philox call per four elements. */
+void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
 
 #define XS_OPS_DECL(sfx)                                                                                   \
     /* out (N,C) = wte[ids] + wpe[pos] + wtt[types]  (types NULL = type 0)  — BertEmbeddings.forward */    \

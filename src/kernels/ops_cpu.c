@@ -157,9 +157,14 @@ void residual_layernorm_forward_cpu(float *x, float *out, float *mean, float *rs
         size_t o = (size_t)i * C;
         float *xr = x + o;
         const float *ar = a + o, *rr = res + o;
-        if (dropping)
-            for (int c = 0; c < C; c++) xr[c] = (ar[c] + bias[c]) * ops_drop_scale(drop, o + c) + rr[c];
-        else
+        if (dropping) {
+            float m[COLBLK];
+            for (int c0 = 0; c0 < C; c0 += COLBLK) {
+                int nc = C - c0 < COLBLK ? C - c0 : COLBLK;
+                ops_drop_fill(drop, o + c0, (size_t)nc, m);
+                for (int c = 0; c < nc; c++) xr[c0 + c] = (ar[c0 + c] + bias[c0 + c]) * m[c] + rr[c0 + c];
+            }
+        } else
             for (int c = 0; c < C; c++) xr[c] = (ar[c] + bias[c]) + rr[c];
         ln_row(out + o, mean ? mean + i : NULL, rstd ? rstd + i : NULL, xr, g, b, C, eps);
     }
@@ -189,8 +194,14 @@ void gelu_backward_cpu(float *dinp, const float *pre, const float *dout, size_t 
 
 void dropout_forward_cpu(float *x, size_t n, const DropSpec *drop) {
     if (!drop || drop->p <= 0.0f) return;
+    size_t nb = (n + 255) / 256;
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] *= ops_drop_scale(drop, i);
+    for (size_t blk = 0; blk < nb; blk++) {
+        float m[256];
+        size_t i0 = blk * 256, k = n - i0 < 256 ? n - i0 : 256;
+        ops_drop_fill(drop, i0, k, m);
+        for (size_t j = 0; j < k; j++) x[i0 + j] *= m[j];
+    }
 }
 void dropout_backward_cpu(float *dx, size_t n, const DropSpec *drop) { dropout_forward_cpu(dx, n, drop); }
 
@@ -249,9 +260,12 @@ void attention_forward_cpu(float *ctx, float *att, const float *q, const float *
         const float *PP = P;
         if (dropping) {
             size_t base = (size_t)bh * T * T;
-            for (int t = 0; t < T; t++)
-                for (int j = 0; j < kl; j++)
-                    Pd[(size_t)t * T + j] = P[(size_t)t * T + j] * ops_drop_scale(drop, base + (size_t)t * T + j);
+            for (int t = 0; t < T; t++) {
+                float *pd = Pd + (size_t)t * T;
+                const float *p = P + (size_t)t * T;
+                ops_drop_fill(drop, base + (size_t)t * T, (size_t)kl, pd);
+                for (int j = 0; j < kl; j++) pd[j] *= p[j];
+            }
             PP = Pd;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, PP, T, V, C, 0.0f,
@@ -269,16 +283,19 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
-        float *dP = scratch + (size_t)omp_get_thread_num() * per, *Pd = dP + (size_t)T * T;
+        float *dP = scratch + (size_t)omp_get_thread_num() * per, *Pd = dP + (size_t)T * T, *Mk = Pd + (size_t)T * T;
         size_t off = (size_t)b * T * C + h * hd, base = (size_t)bh * T * T;
         const float *P = att + base, *dC = dctx + off, *Q = q + off, *K = k + off, *V = v + off;
         int kl = key_len(mask + (size_t)b * T, T);
         if (kl == 0) kl = T;
         const float *PP = P;
-        if (dropping) {
-            for (int t = 0; t < T; t++)
-                for (int j = 0; j < kl; j++)
-                    Pd[(size_t)t * T + j] = P[(size_t)t * T + j] * ops_drop_scale(drop, base + (size_t)t * T + j);
+        if (dropping) { /* the forward's mask, regenerated: Mk = mask, Pd = P * mask */
+            for (int t = 0; t < T; t++) {
+                float *mk = Mk + (size_t)t * T, *pd = Pd + (size_t)t * T;
+                const float *p = P + (size_t)t * T;
+                ops_drop_fill(drop, base + (size_t)t * T, (size_t)kl, mk);
+                for (int j = 0; j < kl; j++) pd[j] = p[j] * mk[j];
+            }
             PP = Pd;
         }
         /* dV = Pd^T dctx ; dPd = dctx V^T */
@@ -288,7 +305,7 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
             float *d = dP + (size_t)t * T;
             const float *p = P + (size_t)t * T;
             if (dropping)
-                for (int j = 0; j < kl; j++) d[j] *= ops_drop_scale(drop, base + (size_t)t * T + j);
+                for (int j = 0; j < kl; j++) d[j] *= Mk[(size_t)t * T + j];
             float dot = 0.0f;
             for (int j = 0; j < kl; j++) dot += p[j] * d[j];
             for (int j = 0; j < kl; j++) d[j] = p[j] * (d[j] - dot) * scale;

@@ -7,10 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Element i of a dropout site reads lane i % 4 of Philox(seed; counter = (i / 4, stream, step)):
+ * one Philox call serves four consecutive elements. u = top 24 bits / 2^24 in [0,1). */
+static float lane_uniform(uint32_t v) { return (float)(v >> 8) * (1.0f / 16777216.0f); }
+
 float ops_drop_scale(const DropSpec *d, uint64_t i) {
     if (!d || d->p <= 0.0f) return 1.0f;
     if (d->p >= 1.0f) return 0.0f;
-    return rng_uniform(d->seed, d->stream, d->step, i) >= d->p ? 1.0f / (1.0f - d->p) : 0.0f;
+    uint64_t c = i >> 2;
+    Philox4 r = philox4x32(d->seed, (uint32_t)c, (uint32_t)(c >> 32), d->stream, d->step);
+    return lane_uniform(r.v[i & 3]) >= d->p ? 1.0f / (1.0f - d->p) : 0.0f;
+}
+
+void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out) {
+    if (!d || d->p <= 0.0f || d->p >= 1.0f) {
+        float v = (!d || d->p <= 0.0f) ? 1.0f : 0.0f;
+        for (size_t k = 0; k < n; k++) out[k] = v;
+        return;
+    }
+    float scale = 1.0f / (1.0f - d->p), p = d->p;
+    uint64_t i = i0;
+    size_t k = 0;
+    while (k < n) {
+        uint64_t c = i >> 2;
+        Philox4 r = philox4x32(d->seed, (uint32_t)c, (uint32_t)(c >> 32), d->stream, d->step);
+        for (unsigned lane = (unsigned)(i & 3); lane < 4 && k < n; lane++, k++, i++)
+            out[k] = lane_uniform(r.v[lane]) >= p ? scale : 0.0f;
+    }
 }
 
 float ops_gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
@@ -136,7 +159,7 @@ void dropout_forward_ref(float *x, size_t n, const DropSpec *drop) {
 }
 void dropout_backward_ref(float *dx, size_t n, const DropSpec *drop) { dropout_forward_ref(dx, n, drop); }
 
-size_t attention_scratch_floats(int T) { return 2 * (size_t)T * T + 64; }
+size_t attention_scratch_floats(int T) { return 3 * (size_t)T * T + 64; }
 
 /* Probabilities of one query row: softmax over keys with HF's additive finfo.min mask. With at
  * least one valid key, masked keys get exactly 0 (exp underflows); with none, every score is
