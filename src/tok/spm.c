@@ -98,24 +98,42 @@ static int pb_expect(Pb *b, int wire, int want, const char *field) {
 
 /* ---------------------------------------------------------------- piece trie */
 
-/* Edges (node, byte) -> child live in one open-addressing hash table: one probe per input byte. */
+/* The trie is built with its edges (node, byte) -> child in a temporary open-addressing hash table,
+ * then laid out breadth-first with each node's children contiguous and sorted (spm_trie_child):
+ * the hot upper levels share a few cache lines, which is what makes the Viterbi fast. */
+typedef struct {
+    uint64_t *ht;
+    size_t mask;
+} EdgeHash;
+
 static uint64_t edge_hash(uint32_t key) { return (uint64_t)key * 0x9E3779B97F4A7C15ull; }
 
-uint32_t spm_trie_child(const SpmModel *m, uint32_t node, uint8_t c) {
+static uint32_t eh_get(const EdgeHash *h, uint32_t node, uint8_t c) {
     uint32_t key = node << 8 | c;
-    size_t i = (size_t)(edge_hash(key) >> 40) & m->ht_mask;
+    size_t i = (size_t)(edge_hash(key) >> 40) & h->mask;
     for (;;) {
-        uint64_t e = m->ht[i];
+        uint64_t e = h->ht[i];
         if (e == UINT64_MAX) return 0;
         if ((uint32_t)(e >> 32) == key) return (uint32_t)e;
-        i = (i + 1) & m->ht_mask;
+        i = (i + 1) & h->mask;
     }
 }
 
-static void ht_put(SpmModel *m, uint32_t key, uint32_t child) {
-    size_t i = (size_t)(edge_hash(key) >> 40) & m->ht_mask;
-    while (m->ht[i] != UINT64_MAX) i = (i + 1) & m->ht_mask;
-    m->ht[i] = (uint64_t)key << 32 | child;
+static void eh_put(EdgeHash *h, uint32_t key, uint32_t child) {
+    size_t i = (size_t)(edge_hash(key) >> 40) & h->mask;
+    while (h->ht[i] != UINT64_MAX) i = (i + 1) & h->mask;
+    h->ht[i] = (uint64_t)key << 32 | child;
+}
+
+typedef struct {
+    uint32_t parent, child;
+    uint8_t label;
+} Edge;
+
+static int edge_cmp(const void *a, const void *b) {
+    const Edge *x = a, *y = b;
+    if (x->parent != y->parent) return x->parent < y->parent ? -1 : 1;
+    return (int)x->label - (int)y->label;
 }
 
 static int build_trie(SpmModel *m, const char *name, XsErr *err) {
@@ -124,30 +142,90 @@ static int build_trie(SpmModel *m, const char *name, XsErr *err) {
     if (total >= (1u << 24)) return err_set(err, name, 0, "SentencePiece vocabulary too large (%zu bytes of pieces)", total);
     size_t cap = 1024;
     while (cap < total * 2) cap *= 2;
-    m->ht = xmalloc(cap * sizeof *m->ht);
-    memset(m->ht, 0xff, cap * sizeof *m->ht);
-    m->ht_mask = cap - 1;
-    m->node_id = xmalloc(total * sizeof *m->node_id);
-    m->node_id[0] = -1;
+    EdgeHash h = {xmalloc(cap * sizeof(uint64_t)), cap - 1};
+    memset(h.ht, 0xff, cap * sizeof(uint64_t));
+    int32_t *id = xmalloc(total * sizeof *id);
+    id[0] = -1;
     uint32_t nodes = 1;
-    for (int i = 0; i < m->n; i++) {
+    int rc = 0;
+    for (int i = 0; i < m->n && rc == 0; i++) {
         const uint8_t *s = (const uint8_t *)m->piece[i];
         uint32_t node = 0;
         for (uint32_t k = 0; k < m->plen[i]; k++) {
-            uint32_t ch = spm_trie_child(m, node, s[k]);
+            uint32_t ch = eh_get(&h, node, s[k]);
             if (!ch) {
                 ch = nodes++;
-                m->node_id[ch] = -1;
-                ht_put(m, node << 8 | s[k], ch);
+                id[ch] = -1;
+                eh_put(&h, node << 8 | s[k], ch);
             }
             node = ch;
         }
-        if (m->node_id[node] >= 0)
-            return err_set(err, name, 0, "SentencePiece piece '%s' is defined twice (ids %d and %d)", m->piece[i],
-                           m->node_id[node], i);
-        m->node_id[node] = i;
+        if (id[node] >= 0)
+            rc = err_set(err, name, 0, "SentencePiece piece '%s' is defined twice (ids %d and %d)", m->piece[i], id[node], i);
+        else id[node] = i;
     }
+    if (rc) {
+        free(h.ht);
+        free(id);
+        return rc;
+    }
+    /* edges grouped by parent, sorted by label (CSR over the old numbering) */
+    uint32_t ne = nodes - 1, k = 0;
+    Edge *ed = xmalloc((ne + 1) * sizeof *ed);
+    for (size_t i = 0; i <= h.mask; i++)
+        if (h.ht[i] != UINT64_MAX) {
+            uint32_t key = (uint32_t)(h.ht[i] >> 32);
+            ed[k++] = (Edge){key >> 8, (uint32_t)h.ht[i], (uint8_t)(key & 0xff)};
+        }
+    CHECK(k == ne, "trie edges %u vs %u", k, ne);
+    free(h.ht);
+    qsort(ed, ne, sizeof *ed, edge_cmp);
+    uint32_t *ofirst = xcalloc(nodes + 1, sizeof *ofirst);
+    for (uint32_t e = 0; e < ne; e++) ofirst[ed[e].parent + 1]++;
+    for (uint32_t v = 0; v < nodes; v++) ofirst[v + 1] += ofirst[v];
+    /* breadth-first renumbering */
+    uint32_t *order = xmalloc(nodes * sizeof *order), *newid = xmalloc(nodes * sizeof *newid);
+    uint32_t qn = 1;
+    order[0] = 0;
+    newid[0] = 0;
+    for (uint32_t q = 0; q < qn; q++)
+        for (uint32_t e = ofirst[order[q]]; e < ofirst[order[q] + 1]; e++) {
+            newid[ed[e].child] = qn;
+            order[qn++] = ed[e].child;
+        }
+    CHECK(qn == nodes, "trie BFS reached %u of %u nodes", qn, nodes);
+    m->tnode = xmalloc((nodes + 1) * sizeof *m->tnode);
+    m->tlabel = xmalloc(ne + 1);
+    m->tchild = xmalloc((ne + 1) * sizeof *m->tchild);
+    uint32_t at = 0;
+    for (uint32_t v = 0; v < nodes; v++) {
+        uint32_t old = order[v];
+        m->tnode[v].first = at;
+        m->tnode[v].id = id[old];
+        for (uint32_t e = ofirst[old]; e < ofirst[old + 1]; e++) {
+            m->tlabel[at] = ed[e].label;
+            m->tchild[at++] = newid[ed[e].child];
+        }
+    }
+    m->tnode[nodes].first = at;
+    m->tnode[nodes].id = -1;
+    memset(m->root, 0, sizeof m->root);
+    for (uint32_t e = m->tnode[0].first; e < m->tnode[1].first; e++) m->root[m->tlabel[e]] = m->tchild[e];
     m->nnodes = nodes;
+    /* dense child tables for wide nodes: one load instead of a binary search */
+    uint32_t nd = 0;
+    m->dense = xmalloc(nodes * sizeof *m->dense);
+    for (uint32_t v = 0; v < nodes; v++) m->dense[v] = v > 0 && m->tnode[v + 1].first - m->tnode[v].first > 16 ? (int32_t)nd++ : -1;
+    m->dpool = xcalloc((size_t)nd * 256 + 1, sizeof *m->dpool);
+    for (uint32_t v = 0; v < nodes; v++)
+        if (m->dense[v] >= 0)
+            for (uint32_t e = m->tnode[v].first; e < m->tnode[v + 1].first; e++)
+                m->dpool[(size_t)m->dense[v] * 256 + m->tlabel[e]] = m->tchild[e];
+    free(order);
+    free(newid);
+    free(ofirst);
+    free(ed);
+    free(id);
     return 0;
 }
 
@@ -157,7 +235,7 @@ int spm_piece_id(const SpmModel *m, const char *piece, size_t len) {
         node = spm_trie_child(m, node, (uint8_t)piece[k]);
         if (!node) return -1;
     }
-    return len ? m->node_id[node] : -1;
+    return len ? m->tnode[node].id : -1;
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -339,8 +417,11 @@ void spm_free(SpmModel *m) {
     free(m->type);
     free(m->blob);
     free(m->piece);
-    free(m->ht);
-    free(m->node_id);
+    free(m->tnode);
+    free(m->tlabel);
+    free(m->tchild);
+    free(m->dense);
+    free(m->dpool);
     free(m->cm_array);
     free(m->cm_norm);
     free(m);
@@ -386,7 +467,7 @@ static void unigram_viterbi(const SpmModel *m, const char *s, int size, Best *be
         for (int k = at; k < size; k++) {
             node = spm_trie_child(m, node, (uint8_t)s[k]);
             if (!node) break;
-            int id = m->node_id[node];
+            int id = m->tnode[node].id;
             if (id < 0) continue;
             int t = m->type[id];
             if (t != SPM_NORMAL && t != SPM_USER_DEFINED) continue; /* UNUSED skipped; others are not in spm's trie */

@@ -10,6 +10,14 @@ long utf8_first_invalid(const char *str, size_t len) {
     const uint8_t *s = (const uint8_t *)str;
     size_t i = 0;
     while (i < len) {
+        /* ASCII fast path, 8 bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= len) break;
         uint8_t c = s[i];
         if (c < 0x80) { i++; continue; }
         size_t n;
@@ -51,6 +59,12 @@ int spm_charsmap_load(SpmModel *m, const uint8_t *s, size_t n, const char *name,
     m->cm_norm = xmalloc(m->cm_norm_n + 1);
     memcpy(m->cm_norm, s + 4 + tsize, m->cm_norm_n);
     m->cm_norm[m->cm_norm_n] = 0;
+    /* bytes on which no rule starts: the first transition of the double array fails */
+    for (int c = 0; c < 256; c++) {
+        uint32_t u = m->cm_array[0];
+        size_t pos = ((u >> 10) << ((u & (1u << 9)) >> 6)) ^ (size_t)c;
+        m->cm_plain[c] = !(pos < m->cm_n && (m->cm_array[pos] & ((1u << 31) | 0xFFu)) == (uint32_t)c);
+    }
     return 0;
 }
 
@@ -89,7 +103,7 @@ static size_t normalize_prefix(const SpmModel *m, const char *s, size_t n, const
             return (size_t)len;
         }
     }
-    if (m->cm_array) {
+    if (m->cm_array && !m->cm_plain[(uint8_t)s[0]]) {
         uint32_t v = 0;
         size_t len = charsmap_longest(m, (const uint8_t *)s, n, &v);
         if (len > 0) {
@@ -114,7 +128,7 @@ int spm_prefix_match(const SpmModel *m, const char *s, size_t n, int *found) {
         for (size_t k = 0; k < n; k++) {
             node = spm_trie_child(m, node, (uint8_t)s[k]);
             if (!node) break;
-            int id = m->node_id[node];
+            int id = m->tnode[node].id;
             if (id >= 0 && m->type[id] == SPM_USER_DEFINED) best = k + 1;
         }
     }

@@ -160,7 +160,13 @@ const char *tokenizer_piece(const Tokenizer *t, int id) {
 /* One stretch of text without special tokens: spm pieces, remapped ids, spans shifted by `base`. */
 static int spm_segment(const Tokenizer *t, const char *text, size_t base, size_t len, Encoding *out, XsErr *err) {
     int n0 = out->n;
-    if (spm_encode(t->spm, text + base, len, out, err)) return -1;
+    if (spm_encode(t->spm, text + base, len, out, err)) {
+        long bad = utf8_first_invalid(text + base, len); /* report the offset in the whole text */
+        if (bad >= 0)
+            err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[base + (size_t)bad],
+                    (long)base + bad);
+        return -1;
+    }
     for (int i = n0; i < out->n; i++) {
         out->ids[i] = t->remap[out->ids[i]];
         out->start[i] += (int32_t)base;
@@ -174,9 +180,6 @@ static int spm_segment(const Tokenizer *t, const char *text, size_t base, size_t
 static int spm_encode_text(const Tokenizer *t, const char *text, size_t len, Encoding *out, XsErr *err) {
     static const char *const names[5] = {"<mask>", "<pad>", "<unk>", "</s>", "<s>"};
     const int ids[5] = {t->mask, t->pad, t->unk, t->sep, t->cls};
-    long bad = utf8_first_invalid(text, len);
-    if (bad >= 0)
-        return err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[bad], bad);
     size_t seg = 0, i = 0;
     while (i < len) {
         const char *lt = memchr(text + i, '<', len - i);

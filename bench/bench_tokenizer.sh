@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench_tokenizer.sh — SentencePiece tokens/s: `xstilts tokenize` (1 and 2 threads) vs the C++
+# `spm_encode --output_format=id` (Debian sentencepiece, single-threaded) on the same corpus, same
+# run: the Tatoeba text (/work/shared/data/tatoeba if present, else the vendored fixture) repeated
+# REPS times. Prints a small table with tokens/s and the ratio to spm_encode.
+# Env: XS (binary, default build/xstilts), MODEL (default tests/fixtures/tok/xlmr16k.model), REPS.
+set -eu
+cd "$(dirname "$0")/.."
+XS=${XS:-build/xstilts}
+MODEL=${MODEL:-tests/fixtures/tok/xlmr16k.model}
+REPS=${REPS:-3}
+command -v spm_encode > /dev/null || { echo "spm_encode not installed (apt-get install sentencepiece)"; exit 1; }
+[ -x "$XS" ] || { echo "$XS not built (make)"; exit 1; }
+src=/work/shared/data/tatoeba
+[ -d "$src" ] || src=tests/fixtures/tatoeba
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for _ in $(seq "$REPS"); do cat "$src"/tatoeba.*-eng.*; done > "$tmp/corpus.txt"
+lines=$(wc -l < "$tmp/corpus.txt")
+bytes=$(wc -c < "$tmp/corpus.txt")
+
+# best of 3 wall-clock runs (seconds, 3 decimals)
+best() {
+  local b=999999 t0 t1 s
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    "$@" < "$tmp/corpus.txt" > "$tmp/out.txt"
+    t1=$(date +%s.%N)
+    s=$(echo "$t1 - $t0" | bc -l)
+    b=$(echo "if ($s < $b) $s else $b" | bc -l)
+  done
+  printf '%.3f' "$b"
+}
+
+t_spm=$(best spm_encode --model "$MODEL" --output_format=id)
+ntok=$(wc -w < "$tmp/out.txt")   # spm pieces, no specials
+cp "$tmp/out.txt" "$tmp/spm.txt"
+t_x1=$(OMP_NUM_THREADS=1 best "$XS" tokenize --tokenizer "$MODEL")
+t_x2=$(OMP_NUM_THREADS=2 best "$XS" tokenize --tokenizer "$MODEL")
+# same segmentation? (our ids are XLM-R's: spm id + 1, unk -> 3, plus <s> ... </s>)
+agree=$(awk 'NR==FNR { a[FNR] = $0; next } {
+  n = split(a[FNR], x, " "); s = "0"; for (i = 1; i <= n; i++) s = s " " (x[i] == 0 ? 3 : x[i] + 1); s = s " 2";
+  if (s == $0) same++ } END { printf "%d", same }' "$tmp/spm.txt" "$tmp/out.txt")
+
+echo "corpus: $lines lines, $bytes bytes, $ntok tokens ($src x $REPS); model $MODEL"
+echo "identical segmentation on $agree / $lines lines (spm_encode is sentencepiece $(dpkg-query -W -f='${Version}' sentencepiece 2>/dev/null || echo '?'))"
+printf '| %-32s | %8s | %12s | %8s |\n' tokenizer seconds tokens/s "vs spm"
+printf '|%s|%s|%s|%s|\n' "----------------------------------" "----------" "--------------" "----------"
+row() { printf '| %-32s | %8s | %12.0f | %7.2fx |\n' "$1" "$2" "$(echo "$ntok / $2" | bc -l)" "$(echo "$t_spm / $2" | bc -l)"; }
+row "spm_encode --output_format=id" "$t_spm"
+row "xstilts tokenize, 1 thread" "$t_x1"
+row "xstilts tokenize, 2 threads" "$t_x2"
