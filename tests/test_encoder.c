@@ -420,12 +420,72 @@ static void check_skip_padding(const char *arch) {
 }
 static void test_skip_padding(void **state) { (void)state; check_skip_padding("xlmr"); check_skip_padding("bert"); }
 
+/* Training with skip_padding = training without, when the loss reads tokens only: dropout on (the
+ * packed rows keep their unpacked masks), gradients for a last- and a middle-layer loss, fast and
+ * reference paths. */
+static void check_skip_padding_train(const char *arch, int ref) {
+    Fix f;
+    fix_open(&f, arch);
+    ModelConfig cfg = f.m.cfg;
+    cfg.hidden_dropout = cfg.attn_dropout = 0.1f;
+    ops_use_reference(ref);
+    size_t n = (size_t)f.B * f.T * f.C;
+    float *R_last = fix_f32(&f, "R_last", n), *R_mid = fix_f32(&f, "R_mid", n);
+    for (int i = 0; i < f.B * f.T; i++)
+        if (f.mask[i] == 0.0f)
+            for (int c = 0; c < f.C; c++) R_last[(size_t)i * f.C + c] = R_mid[(size_t)i * f.C + c] = 0.0f;
+    float *gr[2], *hid[2], *demb[2];
+    for (int pk = 0; pk < 2; pk++) {
+        EncoderParams g;
+        gr[pk] = xmalloc_aligned(f.m.tab.total * sizeof(float));
+        params_bind(&cfg, &f.m.tab, &g, gr[pk]);
+        EncoderState *s = encoder_state_new(&cfg, f.B, f.T, 1);
+        encoder_set_skip_padding(s, pk);
+        encoder_forward(&cfg, &f.m.w, s, f.ids, f.types, f.mask, f.B, f.T, 1, 99, 3);
+        hid[pk] = xmalloc(n * sizeof(float));
+        demb[pk] = xmalloc(n * sizeof(float));
+        memcpy(hid[pk], encoder_hidden(s, f.L), n * sizeof(float));
+        const float *dh[8] = {0};
+        dh[f.L] = R_last;
+        dh[1] = R_mid;
+        encoder_backward_multi(&cfg, &f.m.w, &g, s, dh, demb[pk]);
+        encoder_state_free(s);
+        free(g.layers);
+    }
+    ops_use_reference(0);
+    for (int i = 0; i < f.B * f.T; i++) /* compare tokens; packed pads are 0 */
+        if (f.mask[i] == 0.0f)
+            for (int c = 0; c < f.C; c++) {
+                size_t e = (size_t)i * f.C + c;
+                assert_true(hid[1][e] == 0.0f && demb[1][e] == 0.0f);
+                hid[0][e] = demb[0][e] = 0.0f;
+            }
+    char what[96];
+    snprintf(what, sizeof what, "%s %s train skip-padding: last hidden", arch, ref ? "ref" : "fast");
+    assert_int_equal(tu_compare(what, hid[1], hid[0], n, 1e-5, 1e-4), 0);
+    snprintf(what, sizeof what, "%s %s train skip-padding: param grads", arch, ref ? "ref" : "fast");
+    assert_int_equal(tu_compare(what, gr[1], gr[0], f.m.tab.total, 1e-5, 1e-3), 0);
+    snprintf(what, sizeof what, "%s %s train skip-padding: demb", arch, ref ? "ref" : "fast");
+    assert_int_equal(tu_compare(what, demb[1], demb[0], n, 1e-6, 1e-3), 0);
+    for (int pk = 0; pk < 2; pk++) { free(gr[pk]); free(hid[pk]); free(demb[pk]); }
+    free(R_last);
+    free(R_mid);
+    fix_close(&f);
+}
+static void test_skip_padding_train(void **state) {
+    (void)state;
+    check_skip_padding_train("xlmr", 0);
+    check_skip_padding_train("bert", 0);
+    check_skip_padding_train("bert", 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_xlmr), cmocka_unit_test(test_forward_bert),
         cmocka_unit_test(test_grads_xlmr),   cmocka_unit_test(test_grads_bert),
         cmocka_unit_test(test_finite_differences), cmocka_unit_test(test_dropout_threads),
         cmocka_unit_test(test_layer_state), cmocka_unit_test(test_skip_padding),
+        cmocka_unit_test(test_skip_padding_train),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

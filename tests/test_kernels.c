@@ -72,7 +72,7 @@ static void test_layernorm_and_residual(void **state) {
     float *a = randn(n, 8, 1), *res = randn(n, 9, 1), *bias = randn(C, 10, 1);
     float *x1 = zeros(n), *x2 = zeros(n);
     for (int k = 0; k < 2; k++) {
-        DropSpec dr = {k ? 0.25f : 0.0f, 7, 3, 11};
+        DropSpec dr = {k ? 0.25f : 0.0f, 7, 3, 11, NULL, 0};
         residual_layernorm_forward_ref(x1, o1, m1, r1, a, bias, res, &dr, g, b, N, C, 1e-12f);
         residual_layernorm_forward_cpu(x2, o2, m2, r2, a, bias, res, &dr, g, b, N, C, 1e-12f);
         assert_int_equal(tu_compare("residual ln x", x2, x1, n, ATOL, RTOL), 0);
@@ -107,10 +107,10 @@ static void test_gelu_dropout_embedding(void **state) {
         assert_true(fabs(fd - ops_gelu_grad(v)) < 2e-4);
     }
     /* dropout: same mask both paths, kept fraction ~ 1-p, backward = same mask */
-    DropSpec dr = {0.3f, 5, 9, 2};
+    DropSpec dr = {0.3f, 5, 9, 2, NULL, 0};
     float *y1 = copy(x, n), *y2 = copy(x, n);
-    dropout_forward_ref(y1, n, &dr);
-    dropout_forward_cpu(y2, n, &dr);
+    dropout_forward_ref(y1, N, F, &dr);
+    dropout_forward_cpu(y2, N, F, &dr);
     assert_memory_equal(y1, y2, n * sizeof(float));
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) kept += y1[i] != 0.0f;
@@ -119,7 +119,7 @@ static void test_gelu_dropout_embedding(void **state) {
     ops_drop_fill(&dr, 1001, 37, blk); /* an unaligned start: lanes 1..3 of the first Philox block */
     for (int j = 0; j < 37; j++) assert_true(blk[j] == ops_drop_scale(&dr, 1001 + (uint64_t)j));
     float *g1 = copy(d, n);
-    dropout_backward_cpu(g1, n, &dr);
+    dropout_backward_cpu(g1, N, F, &dr);
     for (size_t i = 0; i < n; i++) assert_true((g1[i] == 0.0f) == (y1[i] == 0.0f));
     /* embeddings with padding_idx rows and token types */
     int V = 17, P = 20, TV = 2, C = 70, M = 31;
@@ -181,7 +181,7 @@ static void test_attention(void **state) {
     float *q1 = zeros(n), *k1 = zeros(n), *v1 = zeros(n), *q2 = zeros(n), *k2 = zeros(n), *v2 = zeros(n);
     float *q3 = zeros(n), *k3 = zeros(n), *v3 = zeros(n);
     for (int dp = 0; dp < 2; dp++) {
-        DropSpec dr = {dp ? 0.2f : 0.0f, 3, 4, 5};
+        DropSpec dr = {dp ? 0.2f : 0.0f, 3, 4, 5, NULL, 0};
         run_attention(1, 1, &dr, B, T, C, NH, q, k, v, mask, dctx, c1, a1, q1, k1, v1);
         run_attention(0, 1, &dr, B, T, C, NH, q, k, v, mask, dctx, c2, a2, q2, k2, v2);
         run_attention(0, 2, &dr, B, T, C, NH, q, k, v, mask, dctx, c3, a3, q3, k3, v3);
@@ -222,7 +222,7 @@ static void test_attention_fd(void **state) {
     make_mask(mask, B, T);
     float *ctx = zeros(n), *att = zeros(na), *dq = zeros(n), *dk = zeros(n), *dv = zeros(n);
     float *scr = zeros(attention_scratch_floats(T));
-    DropSpec none = {0, 0, 0, 0};
+    DropSpec none = {0, 0, 0, 0, NULL, 0};
     attention_forward_ref(ctx, att, q, k, v, mask, B, T, C, NH, &none, scr, 1);
     attention_backward_ref(dq, dk, dv, dctx, att, q, k, v, mask, B, T, C, NH, &none, scr, 1);
     float *xs[3] = {q, k, v}, *gs[3] = {dq, dk, dv};
@@ -262,38 +262,59 @@ static void test_attention_fd(void **state) {
     free(q); free(k); free(v); free(dctx); free(ctx); free(att); free(dq); free(dk); free(dv); free(scr);
 }
 
-/* Packed attention (padding rows removed) = masked attention at the token rows, fast = reference. */
+/* Packed attention (padding rows removed) = masked attention at the token rows, forward and
+ * backward, with dropout (the same masks by construction), fast = reference. */
 static void test_attention_packed(void **state) {
     (void)state;
     int B = 4, T = 13, C = 32, NH = 4;
-    size_t n = (size_t)B * T * C;
-    float *q = randn(n, 21, 1), *k = randn(n, 22, 1), *v = randn(n, 23, 1);
+    size_t n = (size_t)B * T * C, na = (size_t)B * NH * T * T;
+    float *q = randn(n, 21, 1), *k = randn(n, 22, 1), *v = randn(n, 23, 1), *dctx = randn(n, 24, 1);
     float mask[4 * 13];
     make_mask(mask, B, T);
-    float *full = zeros(n), *scr = zeros(2 * attention_scratch_floats(T));
-    DropSpec none = {0, 0, 0, 0};
-    attention_forward_ref(full, NULL, q, k, v, mask, B, T, C, NH, &none, scr, 1);
-    float *pq = zeros(n), *pk = zeros(n), *pv = zeros(n), *c1 = zeros(n), *c2 = zeros(n), *want = zeros(n);
-    int32_t off[5];
+    int32_t off[5], rowmap[4 * 13];
     int r = 0;
     for (int b = 0; b < B; b++) {
         off[b] = r;
         for (int t = 0; t < T; t++)
-            if (mask[b * T + t] != 0.0f) {
-                memcpy(pq + (size_t)r * C, q + ((size_t)b * T + t) * C, C * sizeof(float));
-                memcpy(pk + (size_t)r * C, k + ((size_t)b * T + t) * C, C * sizeof(float));
-                memcpy(pv + (size_t)r * C, v + ((size_t)b * T + t) * C, C * sizeof(float));
-                memcpy(want + (size_t)r * C, full + ((size_t)b * T + t) * C, C * sizeof(float));
-                r++;
-            }
+            if (mask[b * T + t] != 0.0f) rowmap[r++] = b * T + t;
     }
     off[B] = r;
-    attention_packed_forward_ref(c1, pq, pk, pv, off, B, C, NH, scr, 1);
-    omp_set_num_threads(2);
-    attention_packed_forward_cpu(c2, pq, pk, pv, off, B, C, NH, scr, 2);
-    assert_int_equal(tu_compare("packed attn ref vs masked", c1, want, (size_t)r * C, 1e-6, 1e-6), 0);
-    assert_int_equal(tu_compare("packed attn fast vs ref", c2, c1, (size_t)r * C, ATOL, RTOL), 0);
-    free(q); free(k); free(v); free(full); free(scr); free(pq); free(pk); free(pv); free(c1); free(c2); free(want);
+    /* dctx is 0 at padding rows: those rows then contribute nothing to dq, dk, dv at tokens */
+    for (int i = 0; i < B * T; i++)
+        if (mask[i] == 0.0f) memset(dctx + (size_t)i * C, 0, C * sizeof(float));
+    float *pq = zeros(n), *pk = zeros(n), *pv = zeros(n), *pd = zeros(n);
+    for (int i = 0; i < r; i++) {
+        memcpy(pq + (size_t)i * C, q + (size_t)rowmap[i] * C, C * sizeof(float));
+        memcpy(pk + (size_t)i * C, k + (size_t)rowmap[i] * C, C * sizeof(float));
+        memcpy(pv + (size_t)i * C, v + (size_t)rowmap[i] * C, C * sizeof(float));
+        memcpy(pd + (size_t)i * C, dctx + (size_t)rowmap[i] * C, C * sizeof(float));
+    }
+    float *scr = zeros(2 * attention_scratch_floats(T)), *att = zeros(na), *patt1 = zeros(na), *patt2 = zeros(na);
+    float *full[4], *pk1[4], *pk2[4], *want = zeros(n);
+    for (int j = 0; j < 4; j++) { full[j] = zeros(n); pk1[j] = zeros(n); pk2[j] = zeros(n); }
+    for (int dp = 0; dp < 2; dp++) {
+        DropSpec dr = {dp ? 0.2f : 0.0f, 3, 4, 5, NULL, 0};
+        omp_set_num_threads(1);
+        attention_forward_ref(full[0], att, q, k, v, mask, B, T, C, NH, &dr, scr, 1);
+        attention_backward_ref(full[1], full[2], full[3], dctx, att, q, k, v, mask, B, T, C, NH, &dr, scr, 1);
+        attention_packed_forward_ref(pk1[0], patt1, pq, pk, pv, off, rowmap, B, T, C, NH, &dr, scr, 1);
+        attention_packed_backward_ref(pk1[1], pk1[2], pk1[3], pd, patt1, pq, pk, pv, off, rowmap, B, T, C, NH, &dr, scr, 1);
+        omp_set_num_threads(2);
+        attention_packed_forward_cpu(pk2[0], patt2, pq, pk, pv, off, rowmap, B, T, C, NH, &dr, scr, 2);
+        attention_packed_backward_cpu(pk2[1], pk2[2], pk2[3], pd, patt2, pq, pk, pv, off, rowmap, B, T, C, NH, &dr, scr, 2);
+        const char *names[4] = {"packed ctx", "packed dq", "packed dk", "packed dv"};
+        for (int j = 0; j < 4; j++) {
+            for (int i = 0; i < r; i++) memcpy(want + (size_t)i * C, full[j] + (size_t)rowmap[i] * C, C * sizeof(float));
+            char what[64];
+            snprintf(what, sizeof what, "%s ref vs masked (p=%g)", names[j], dr.p);
+            assert_int_equal(tu_compare(what, pk1[j], want, (size_t)r * C, 1e-6, 1e-5), 0);
+            snprintf(what, sizeof what, "%s fast vs ref (p=%g)", names[j], dr.p);
+            assert_int_equal(tu_compare(what, pk2[j], pk1[j], (size_t)r * C, 1e-5, 1e-4), 0);
+        }
+    }
+    free(q); free(k); free(v); free(dctx); free(pq); free(pk); free(pv); free(pd); free(scr); free(att); free(patt1);
+    free(patt2); free(want);
+    for (int j = 0; j < 4; j++) { free(full[j]); free(pk1[j]); free(pk2[j]); }
 }
 
 static void test_dispatch(void **state) {

@@ -22,12 +22,18 @@ typedef struct DropSpec {
     float p;
     uint64_t seed;
     uint32_t stream, step;
+    /* Packed rows (padding removed): element i of a (rows, width) tensor takes the mask of element
+     * rowmap[i / width] * width + i % width of the unpacked one, so packing never changes a mask.
+     * NULL = identity. */
+    const int32_t *rowmap;
+    int width;
 } DropSpec;
 
 /* Multiplier of element i under d: 0 or 1/(1-p) (1 when p == 0). Element i is kept iff lane i % 4
  * of philox4x32(seed; i / 4, stream, step), as a 24-bit uniform, is >= p. */
 float ops_drop_scale(const DropSpec *d, uint64_t i);
-/* out[k] = ops_drop_scale(d, i0 + k) for k < n, one Philox call per four elements. */
+/* out[k] = ops_drop_scale(d, i0 + k) for k < n, one Philox call per four elements; with a rowmap,
+ * [i0, i0 + n) must lie in one row. */
 void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
 
 #define XS_OPS_DECL(sfx)                                                                                   \
@@ -61,9 +67,9 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
     void bias_gelu_forward##sfx(float *pre, float *out, const float *bias, int N, int F);                   \
     /* dinp (n) = dout * gelu'(pre); dinp may alias dout */                                                \
     void gelu_backward##sfx(float *dinp, const float *pre, const float *dout, size_t n);                   \
-    /* x (n) = dropout(x) in place (the embeddings' dropout); backward: dx (n) *= the same mask */         \
-    void dropout_forward##sfx(float *x, size_t n, const DropSpec *drop);                                   \
-    void dropout_backward##sfx(float *dx, size_t n, const DropSpec *drop);                                 \
+    /* x (N,C) = dropout(x) in place (the embeddings' dropout); backward: dx (N,C) *= the same mask */     \
+    void dropout_forward##sfx(float *x, int N, int C, const DropSpec *drop);                               \
+    void dropout_backward##sfx(float *dx, int N, int C, const DropSpec *drop);                             \
     /* Multi-head self-attention core (eager_attention_forward): q,k,v,ctx (B,T,C) with head h in columns  \
      * [h*hd, (h+1)*hd); mask (B,T) (nonzero = token). probs = softmax(q k^T / sqrt(hd) + HF's finfo.min  \
      * on masked keys) — a fully masked row is uniform over all T keys, as in HF; ctx = dropout(probs) v.  \
@@ -73,13 +79,20 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
     void attention_forward##sfx(float *ctx, float *att, const float *q, const float *k, const float *v,    \
                                 const float *mask, int B, int T, int C, int NH, const DropSpec *drop,      \
                                 float *scratch, int nthreads);                                             \
-    /* Inference attention on packed rows (padding removed): sequence b owns rows [off[b], off[b+1]) of   \
-     * q, k, v, ctx (rows, C), every one a token; same result at tokens as attention_forward with the    \
-     * mask (keys that are padding get probability 0 there). scratch: nthreads * attention_scratch_floats \
-     * (longest sequence). No dropout, nothing kept. */                                                    \
-    void attention_packed_forward##sfx(float *ctx, const float *q, const float *k, const float *v,         \
-                                       const int32_t *off, int B, int C, int NH, float *scratch,           \
+    /* Attention on packed rows (padding removed): sequence b owns rows [off[b], off[b+1]) of q, k, v,     \
+     * ctx (rows, C), every one a token: the same result at tokens as attention_forward with the mask.    \
+     * rowmap[r] = b*T + t, the original position of row r: dropout masks are those of the unpacked       \
+     * (B,NH,T,T) tensor. att (NULL in inference): the probs of (b, h) at packed_att_offset(off, b, NH)   \
+     * + h*n_b^2, n_b x n_b. scratch: nthreads * attention_scratch_floats(longest sequence). */             \
+    void attention_packed_forward##sfx(float *ctx, float *att, const float *q, const float *k,             \
+                                       const float *v, const int32_t *off, const int32_t *rowmap, int B,   \
+                                       int T, int C, int NH, const DropSpec *drop, float *scratch,         \
                                        int nthreads);                                                      \
+    /* dq, dk, dv (rows, C) written (=) from dctx (rows, C) and the kept att. */                          \
+    void attention_packed_backward##sfx(float *dq, float *dk, float *dv, const float *dctx,                \
+                                        const float *att, const float *q, const float *k, const float *v,  \
+                                        const int32_t *off, const int32_t *rowmap, int B, int T, int C,    \
+                                        int NH, const DropSpec *drop, float *scratch, int nthreads);       \
     /* dq, dk, dv (B,T,C) written (=) from dctx (B,T,C) and the kept att. */                               \
     void attention_backward##sfx(float *dq, float *dk, float *dv, const float *dctx, const float *att,     \
                                  const float *q, const float *k, const float *v, const float *mask, int B, \
@@ -91,6 +104,8 @@ XS_OPS_DECL(_ref)
 XS_OPS_DECL(_cpu)
 #undef XS_OPS_DECL
 
+/* Offset of sequence b's probabilities in a packed att buffer: NH * sum_{b' < b} n_b'^2. */
+size_t packed_att_offset(const int32_t *off, int b, int NH);
 /* Floats of attention scratch per thread for sequence length T; threads an op may use now. */
 size_t attention_scratch_floats(int T);
 int ops_max_threads(void);

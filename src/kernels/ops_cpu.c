@@ -192,18 +192,20 @@ void gelu_backward_cpu(float *dinp, const float *pre, const float *dout, size_t 
     }
 }
 
-void dropout_forward_cpu(float *x, size_t n, const DropSpec *drop) {
+void dropout_forward_cpu(float *x, int N, int C, const DropSpec *drop) {
     if (!drop || drop->p <= 0.0f) return;
-    size_t nb = (n + 255) / 256;
 #pragma omp parallel for schedule(static)
-    for (size_t blk = 0; blk < nb; blk++) {
-        float m[256];
-        size_t i0 = blk * 256, k = n - i0 < 256 ? n - i0 : 256;
-        ops_drop_fill(drop, i0, k, m);
-        for (size_t j = 0; j < k; j++) x[i0 + j] *= m[j];
+    for (int i = 0; i < N; i++) {
+        float m[COLBLK];
+        for (int c0 = 0; c0 < C; c0 += COLBLK) {
+            int nc = C - c0 < COLBLK ? C - c0 : COLBLK;
+            size_t o = (size_t)i * C + c0;
+            ops_drop_fill(drop, o, (size_t)nc, m);
+            for (int c = 0; c < nc; c++) x[o + c] *= m[c];
+        }
     }
 }
-void dropout_backward_cpu(float *dx, size_t n, const DropSpec *drop) { dropout_forward_cpu(dx, n, drop); }
+void dropout_backward_cpu(float *dx, int N, int C, const DropSpec *drop) { dropout_forward_cpu(dx, N, C, drop); }
 
 /* Keys past the last token of sequence b carry probability 0 (HF's finfo.min underflows in exp),
  * so every product runs over [0, klen) only. 0 = no token at all (HF: uniform over all T). */
@@ -320,20 +322,40 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
     }
 }
 
-void attention_packed_forward_cpu(float *ctx, const float *q, const float *k, const float *v, const int32_t *off,
-                                  int B, int C, int NH, float *scratch, int nthreads) {
+/* Dropout multipliers of query row r against the n keys of its sequence (packed rows r0..r0+n-1),
+ * with the unpacked (B,NH,T,T) tensor's indices; one fill when the tokens are a prefix (right padding). */
+static void packed_mask_row(const DropSpec *d, const int32_t *rowmap, int b, int h, int NH, int T, int r0, int n,
+                            int r, int prefix, float *out) {
+    uint64_t tq = (uint64_t)(rowmap[r] - b * T), base = (((uint64_t)b * NH + h) * T + tq) * T;
+    if (prefix) {
+        ops_drop_fill(d, base, (size_t)n, out);
+        return;
+    }
+    for (int j = 0; j < n; j++) out[j] = ops_drop_scale(d, base + (uint64_t)(rowmap[r0 + j] - b * T));
+}
+
+static int is_prefix(const int32_t *rowmap, int b, int T, int r0, int n) {
+    for (int j = 0; j < n; j++)
+        if (rowmap[r0 + j] != b * T + j) return 0;
+    return 1;
+}
+
+void attention_packed_forward_cpu(float *ctx, float *att, const float *q, const float *k, const float *v,
+                                  const int32_t *off, const int32_t *rowmap, int B, int T, int C, int NH,
+                                  const DropSpec *drop, float *scratch, int nthreads) {
     int hd = C / NH;
     CHECK(hd * NH == C, "hidden %d not divisible by %d heads", C, NH);
     float scale = (float)(1.0 / sqrt((double)hd));
-    int maxn = 0;
+    int dropping = drop && drop->p > 0.0f, maxn = 0;
     for (int b = 0; b < B; b++) maxn = off[b + 1] - off[b] > maxn ? off[b + 1] - off[b] : maxn;
     size_t per = attention_scratch_floats(maxn);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
     for (int bh = 0; bh < B * NH; bh++) {
-        int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b];
+        int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b], r0 = off[b];
         if (n == 0) continue;
-        float *P = scratch + (size_t)omp_get_thread_num() * per;
-        size_t o = (size_t)off[b] * C + h * hd;
+        float *S = scratch + (size_t)omp_get_thread_num() * per, *Pd = S + (size_t)n * n;
+        float *P = att ? att + packed_att_offset(off, b, NH) + (size_t)h * n * n : S;
+        size_t o = (size_t)r0 * C + h * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q + o, C, k + o, C, 0.0f, P, n);
         for (int t = 0; t < n; t++) {
             float *p = P + (size_t)t * n, mx = -INFINITY, sum = 0.0f;
@@ -345,7 +367,58 @@ void attention_packed_forward_cpu(float *ctx, const float *q, const float *k, co
             float inv = 1.0f / sum;
             for (int j = 0; j < n; j++) p[j] *= inv;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, P, n, v + o, C, 0.0f, ctx + o, C);
+        const float *PP = P;
+        if (dropping) {
+            int prefix = rowmap ? is_prefix(rowmap, b, T, r0, n) : 1;
+            for (int t = 0; t < n; t++) {
+                float *pd = Pd + (size_t)t * n;
+                packed_mask_row(drop, rowmap, b, h, NH, T, r0, n, r0 + t, prefix, pd);
+                for (int j = 0; j < n; j++) pd[j] *= P[(size_t)t * n + j];
+            }
+            PP = Pd;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, v + o, C, 0.0f, ctx + o, C);
+    }
+}
+
+void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, const float *att,
+                                   const float *q, const float *k, const float *v, const int32_t *off,
+                                   const int32_t *rowmap, int B, int T, int C, int NH, const DropSpec *drop,
+                                   float *scratch, int nthreads) {
+    int hd = C / NH;
+    float scale = (float)(1.0 / sqrt((double)hd));
+    int dropping = drop && drop->p > 0.0f, maxn = 0;
+    for (int b = 0; b < B; b++) maxn = off[b + 1] - off[b] > maxn ? off[b + 1] - off[b] : maxn;
+    size_t per = attention_scratch_floats(maxn);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b], r0 = off[b];
+        if (n == 0) continue;
+        float *dP = scratch + (size_t)omp_get_thread_num() * per, *Pd = dP + (size_t)n * n, *Mk = Pd + (size_t)n * n;
+        size_t o = (size_t)r0 * C + h * hd;
+        const float *P = att + packed_att_offset(off, b, NH) + (size_t)h * n * n, *PP = P;
+        if (dropping) {
+            int prefix = rowmap ? is_prefix(rowmap, b, T, r0, n) : 1;
+            for (int t = 0; t < n; t++) {
+                float *mk = Mk + (size_t)t * n, *pd = Pd + (size_t)t * n;
+                packed_mask_row(drop, rowmap, b, h, NH, T, r0, n, r0 + t, prefix, mk);
+                for (int j = 0; j < n; j++) pd[j] = P[(size_t)t * n + j] * mk[j];
+            }
+            PP = Pd;
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, dctx + o, C, 0.0f, dv + o, C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1.0f, dctx + o, C, v + o, C, 0.0f, dP, n);
+        for (int t = 0; t < n; t++) {
+            float *d = dP + (size_t)t * n;
+            const float *p = P + (size_t)t * n;
+            if (dropping)
+                for (int j = 0; j < n; j++) d[j] *= Mk[(size_t)t * n + j];
+            float dot = 0.0f;
+            for (int j = 0; j < n; j++) dot += p[j] * d[j];
+            for (int j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot) * scale;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, k + o, C, 0.0f, dq + o, C);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, q + o, C, 0.0f, dk + o, C);
     }
 }
 
@@ -387,8 +460,8 @@ void bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F) 
 void gelu_backward(float *dinp, const float *pre, const float *dout, size_t n) {
     DISPATCH(gelu_backward, dinp, pre, dout, n);
 }
-void dropout_forward(float *x, size_t n, const DropSpec *drop) { DISPATCH(dropout_forward, x, n, drop); }
-void dropout_backward(float *dx, size_t n, const DropSpec *drop) { DISPATCH(dropout_backward, dx, n, drop); }
+void dropout_forward(float *x, int N, int C, const DropSpec *drop) { DISPATCH(dropout_forward, x, N, C, drop); }
+void dropout_backward(float *dx, int N, int C, const DropSpec *drop) { DISPATCH(dropout_backward, dx, N, C, drop); }
 void attention_forward(float *ctx, float *att, const float *q, const float *k, const float *v, const float *mask,
                        int B, int T, int C, int NH, const DropSpec *drop, float *scratch, int nthreads) {
     DISPATCH(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, drop, scratch, nthreads);
@@ -398,7 +471,14 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dctx, cons
                         const DropSpec *drop, float *scratch, int nthreads) {
     DISPATCH(attention_backward, dq, dk, dv, dctx, att, q, k, v, mask, B, T, C, NH, drop, scratch, nthreads);
 }
-void attention_packed_forward(float *ctx, const float *q, const float *k, const float *v, const int32_t *off, int B,
-                              int C, int NH, float *scratch, int nthreads) {
-    DISPATCH(attention_packed_forward, ctx, q, k, v, off, B, C, NH, scratch, nthreads);
+void attention_packed_forward(float *ctx, float *att, const float *q, const float *k, const float *v,
+                              const int32_t *off, const int32_t *rowmap, int B, int T, int C, int NH,
+                              const DropSpec *drop, float *scratch, int nthreads) {
+    DISPATCH(attention_packed_forward, ctx, att, q, k, v, off, rowmap, B, T, C, NH, drop, scratch, nthreads);
+}
+void attention_packed_backward(float *dq, float *dk, float *dv, const float *dctx, const float *att, const float *q,
+                               const float *k, const float *v, const int32_t *off, const int32_t *rowmap, int B,
+                               int T, int C, int NH, const DropSpec *drop, float *scratch, int nthreads) {
+    DISPATCH(attention_packed_backward, dq, dk, dv, dctx, att, q, k, v, off, rowmap, B, T, C, NH, drop, scratch,
+             nthreads);
 }

@@ -11,9 +11,16 @@
  * one Philox call serves four consecutive elements. u = top 24 bits / 2^24 in [0,1). */
 static float lane_uniform(uint32_t v) { return (float)(v >> 8) * (1.0f / 16777216.0f); }
 
+static uint64_t unpacked_index(const DropSpec *d, uint64_t i) {
+    if (!d->rowmap) return i;
+    uint64_t w = (uint64_t)d->width;
+    return (uint64_t)d->rowmap[i / w] * w + i % w;
+}
+
 float ops_drop_scale(const DropSpec *d, uint64_t i) {
     if (!d || d->p <= 0.0f) return 1.0f;
     if (d->p >= 1.0f) return 0.0f;
+    i = unpacked_index(d, i);
     uint64_t c = i >> 2;
     Philox4 r = philox4x32(d->seed, (uint32_t)c, (uint32_t)(c >> 32), d->stream, d->step);
     return lane_uniform(r.v[i & 3]) >= d->p ? 1.0f / (1.0f - d->p) : 0.0f;
@@ -26,7 +33,7 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out) {
         return;
     }
     float scale = 1.0f / (1.0f - d->p), p = d->p;
-    uint64_t i = i0;
+    uint64_t i = unpacked_index(d, i0);
     size_t k = 0;
     while (k < n) {
         uint64_t c = i >> 2;
@@ -154,10 +161,10 @@ void gelu_backward_ref(float *dinp, const float *pre, const float *dout, size_t 
     for (size_t i = 0; i < n; i++) dinp[i] = dout[i] * ops_gelu_grad(pre[i]);
 }
 
-void dropout_forward_ref(float *x, size_t n, const DropSpec *drop) {
-    for (size_t i = 0; i < n; i++) x[i] *= ops_drop_scale(drop, i);
+void dropout_forward_ref(float *x, int N, int C, const DropSpec *drop) {
+    for (size_t i = 0; i < (size_t)N * C; i++) x[i] *= ops_drop_scale(drop, i);
 }
-void dropout_backward_ref(float *dx, size_t n, const DropSpec *drop) { dropout_forward_ref(dx, n, drop); }
+void dropout_backward_ref(float *dx, int N, int C, const DropSpec *drop) { dropout_forward_ref(dx, N, C, drop); }
 
 size_t attention_scratch_floats(int T) { return 3 * (size_t)T * T + 64; }
 
@@ -252,22 +259,33 @@ void attention_backward_ref(float *dq, float *dk, float *dv, const float *dctx, 
             }
 }
 
-void attention_packed_forward_ref(float *ctx, const float *q, const float *k, const float *v, const int32_t *off,
-                                  int B, int C, int NH, float *scratch, int nthreads) {
+size_t packed_att_offset(const int32_t *off, int b, int NH) {
+    size_t o = 0;
+    for (int i = 0; i < b; i++) o += (size_t)(off[i + 1] - off[i]) * (size_t)(off[i + 1] - off[i]);
+    return o * (size_t)NH;
+}
+
+/* Index of (b, h, query row r, key row j) in the unpacked (B,NH,T,T) tensor: dropout's element. */
+static uint64_t packed_drop_index(const int32_t *rowmap, int b, int h, int NH, int T, int r, int j) {
+    uint64_t tq = (uint64_t)(rowmap[r] - b * T), tk = (uint64_t)(rowmap[j] - b * T);
+    return (((uint64_t)b * NH + h) * T + tq) * T + tk;
+}
+
+void attention_packed_forward_ref(float *ctx, float *att, const float *q, const float *k, const float *v,
+                                  const int32_t *off, const int32_t *rowmap, int B, int T, int C, int NH,
+                                  const DropSpec *drop, float *scratch, int nthreads) {
+    (void)nthreads;
+    int hd = C / NH;
+    double scale = 1.0 / sqrt((double)hd);
     for (int b = 0; b < B; b++) {
-        int n = off[b + 1] - off[b];
-        if (n == 0) continue;
-        /* a sequence of n tokens with no padding is exactly the masked case restricted to tokens */
-        size_t o = (size_t)off[b] * C;
+        int n = off[b + 1] - off[b], r0 = off[b];
         for (int h = 0; h < NH; h++) {
-            int hd = C / NH;
-            double scale = 1.0 / sqrt((double)hd);
             float *s = scratch, *p = scratch + n;
             for (int t = 0; t < n; t++) {
-                const float *qt = q + o + (size_t)t * C + h * hd;
+                const float *qt = q + (size_t)(r0 + t) * C + h * hd;
                 double mx = -INFINITY, sum = 0;
                 for (int j = 0; j < n; j++) {
-                    const float *kj = k + o + (size_t)j * C + h * hd;
+                    const float *kj = k + (size_t)(r0 + j) * C + h * hd;
                     double acc = 0;
                     for (int d = 0; d < hd; d++) acc += (double)qt[d] * kj[d];
                     s[j] = (float)(acc * scale);
@@ -275,14 +293,62 @@ void attention_packed_forward_ref(float *ctx, const float *q, const float *k, co
                 }
                 for (int j = 0; j < n; j++) sum += exp(s[j] - mx);
                 for (int j = 0; j < n; j++) p[j] = (float)(exp(s[j] - mx) / sum);
-                float *out = ctx + o + (size_t)t * C + h * hd;
+                if (att) memcpy(att + packed_att_offset(off, b, NH) + ((size_t)h * n + t) * n, p, (size_t)n * sizeof(float));
+                float *out = ctx + (size_t)(r0 + t) * C + h * hd;
                 for (int d = 0; d < hd; d++) {
                     double acc = 0;
-                    for (int j = 0; j < n; j++) acc += (double)p[j] * v[o + (size_t)j * C + h * hd + d];
+                    for (int j = 0; j < n; j++)
+                        acc += (double)p[j] * ops_drop_scale(drop, packed_drop_index(rowmap, b, h, NH, T, r0 + t, r0 + j)) *
+                               v[(size_t)(r0 + j) * C + h * hd + d];
                     out[d] = (float)acc;
                 }
             }
         }
     }
+}
+
+void attention_packed_backward_ref(float *dq, float *dk, float *dv, const float *dctx, const float *att,
+                                   const float *q, const float *k, const float *v, const int32_t *off,
+                                   const int32_t *rowmap, int B, int T, int C, int NH, const DropSpec *drop,
+                                   float *scratch, int nthreads) {
     (void)nthreads;
+    int hd = C / NH;
+    double scale = 1.0 / sqrt((double)hd);
+    size_t rows = (size_t)off[B];
+    memset(dq, 0, rows * C * sizeof(float));
+    memset(dk, 0, rows * C * sizeof(float));
+    memset(dv, 0, rows * C * sizeof(float));
+    float *ds = scratch;
+    for (int b = 0; b < B; b++) {
+        int n = off[b + 1] - off[b], r0 = off[b];
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < n; t++) {
+                const float *p = att + packed_att_offset(off, b, NH) + ((size_t)h * n + t) * n;
+                const float *dc = dctx + (size_t)(r0 + t) * C + h * hd;
+                double dot = 0;
+                for (int j = 0; j < n; j++) {
+                    float sc = ops_drop_scale(drop, packed_drop_index(rowmap, b, h, NH, T, r0 + t, r0 + j));
+                    const float *vj = v + (size_t)(r0 + j) * C + h * hd;
+                    float *dvj = dv + (size_t)(r0 + j) * C + h * hd;
+                    double dp = 0;
+                    for (int d = 0; d < hd; d++) {
+                        dp += (double)dc[d] * vj[d];
+                        dvj[d] += p[j] * sc * dc[d];
+                    }
+                    ds[j] = (float)(dp * sc);
+                    dot += dp * sc * p[j];
+                }
+                for (int j = 0; j < n; j++) ds[j] = (float)(p[j] * (ds[j] - dot) * scale);
+                const float *qt = q + (size_t)(r0 + t) * C + h * hd;
+                float *dqt = dq + (size_t)(r0 + t) * C + h * hd;
+                for (int j = 0; j < n; j++) {
+                    const float *kj = k + (size_t)(r0 + j) * C + h * hd;
+                    float *dkj = dk + (size_t)(r0 + j) * C + h * hd;
+                    for (int d = 0; d < hd; d++) {
+                        dqt[d] += ds[j] * kj[d];
+                        dkj[d] += ds[j] * qt[d];
+                    }
+                }
+            }
+    }
 }

@@ -44,7 +44,7 @@ struct EncoderState {
     const float **dh;      /* [L+1] encoder_backward's argument list (no malloc per step) */
     /* skip_pad (inference): rows are packed tokens; row r is original position rowmap[r] = b*T+t,
      * sequence b owns rows [off[b], off[b+1]); pk_* are the inputs of the packed rows */
-    int skip_pad;
+    int skip_pad, packed, nrows; /* packed/nrows: how the last forward ran */
     int32_t *rowmap, *off, *pk_ids, *pk_pos, *pk_types;
 };
 
@@ -161,10 +161,7 @@ void encoder_state_free(EncoderState *s) {
 
 size_t encoder_state_bytes(const EncoderState *s) { return s->arena.cap; }
 
-void encoder_set_skip_padding(EncoderState *s, int on) {
-    CHECK(!on || !s->train, "skip_padding is for inference states");
-    s->skip_pad = on != 0;
-}
+void encoder_set_skip_padding(EncoderState *s, int on) { s->skip_pad = on != 0; }
 
 /* Moves packed rows (the first n rows of h) to their original positions and zeroes the padding
  * rows, in place: rowmap is increasing and rowmap[r] >= r, so walking down never overwrites a row
@@ -191,8 +188,30 @@ const float *encoder_hidden(const EncoderState *s, int layer) {
 /* Dropout streams: 0 = embeddings, 1 + 3l + site for layer l (site 0 attention probs, 1 attention
  * output, 2 FFN output), counter = step: the mask of an element depends on nothing else. */
 static DropSpec drop_spec(const EncoderState *s, float p, uint32_t stream) {
-    DropSpec d = {s->trained ? p : 0.0f, s->seed, stream, s->step};
+    DropSpec d = {s->trained ? p : 0.0f, s->seed, stream, s->step, NULL, 0};
     return d;
+}
+/* The same for a (rows, C) site: packed rows take the masks of their original positions. */
+static DropSpec drop_rows(const EncoderState *s, float p, uint32_t stream) {
+    DropSpec d = drop_spec(s, p, stream);
+    if (s->packed) {
+        d.rowmap = s->rowmap;
+        d.width = s->C;
+    }
+    return d;
+}
+
+/* dst (n,C) = the packed rows of src (B*T,C), or += them. */
+static void gather_rows(float *dst, const float *src, const int32_t *rowmap, int n, int C, int add) {
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < n; r++) {
+        const float *a = src + (size_t)rowmap[r] * C;
+        float *o = dst + (size_t)r * C;
+        if (add)
+            for (int c = 0; c < C; c++) o[c] += a[c];
+        else
+            memcpy(o, a, (size_t)C * sizeof(float));
+    }
 }
 
 void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderState *s, const int32_t *ids,
@@ -205,6 +224,7 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
     s->B = B;
     s->T = T;
     s->trained = train != 0;
+    s->packed = 0; /* set below once the rows are packed (drop_rows reads it) */
     s->seed = seed;
     s->step = step;
     /* inputs, positions (HF create_position_ids_from_input_ids for XLM-R: padding is ids == pad) */
@@ -227,7 +247,7 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
                   s->pos[i], cfg->max_position);
         }
     }
-    int pack = s->skip_pad && !train;
+    int pack = s->skip_pad;
     const int32_t *eids = s->ids, *epos = s->pos, *etypes = s->types;
     if (pack) {
         int n = 0;
@@ -248,6 +268,8 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
         epos = s->pk_pos;
         etypes = s->pk_types;
         N = n;
+        CHECK(N > 0 || !train, "a training batch with no token at all");
+        s->packed = 1;
         if (N == 0) { /* nothing but padding: every kept hidden state is 0 */
             for (int l = 0; l <= s->last_layer; l++) memset(s->hidden[l], 0, (size_t)B * T * C * sizeof(float));
             return;
@@ -257,8 +279,9 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
     embedding_forward(s->emb, eids, epos, etypes, w->word_emb, w->pos_emb, w->type_emb, N, C);
     layernorm_forward(s->hidden[0], s->emb_mean, s->emb_rstd, s->emb, w->emb_ln_g, w->emb_ln_b, N, C,
                       cfg->layer_norm_eps);
-    DropSpec d0 = drop_spec(s, cfg->hidden_dropout, 0);
-    dropout_forward(s->hidden[0], (size_t)N * C, &d0);
+    s->nrows = N;
+    DropSpec d0 = drop_rows(s, cfg->hidden_dropout, 0);
+    dropout_forward(s->hidden[0], N, C, &d0);
     for (int l = 0; l < s->last_layer; l++) {
         const LayerParams *P = &w->layers[l];
         LayerActs *A = &s->acts[s->train ? l : 0];
@@ -267,10 +290,11 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
         linear_forward(A->q, X, P->q_w, P->q_b, N, C, C);
         linear_forward(A->k, X, P->k_w, P->k_b, N, C, C);
         linear_forward(A->v, X, P->v_w, P->v_b, N, C, C);
-        DropSpec da = drop_spec(s, cfg->attn_dropout, 1 + 3 * l), d1 = drop_spec(s, cfg->hidden_dropout, 2 + 3 * l);
-        DropSpec d2 = drop_spec(s, cfg->hidden_dropout, 3 + 3 * l);
+        DropSpec da = drop_spec(s, cfg->attn_dropout, 1 + 3 * l), d1 = drop_rows(s, cfg->hidden_dropout, 2 + 3 * l);
+        DropSpec d2 = drop_rows(s, cfg->hidden_dropout, 3 + 3 * l);
         if (pack)
-            attention_packed_forward(A->ctx, A->q, A->k, A->v, s->off, B, C, s->NH, s->scratch, s->nthreads);
+            attention_packed_forward(A->ctx, s->trained ? A->att : NULL, A->q, A->k, A->v, s->off, s->rowmap, B, T, C,
+                                     s->NH, &da, s->scratch, s->nthreads);
         else
             attention_forward(A->ctx, s->trained ? A->att : NULL, A->q, A->k, A->v, s->mask, B, T, C, s->NH, &da,
                               s->scratch, s->nthreads);
@@ -297,23 +321,28 @@ static void add_into(float *dst, const float *src, size_t n) {
 void encoder_backward_multi(const ModelConfig *cfg, const EncoderParams *w, EncoderParams *g, EncoderState *s,
                             const float *const *dhidden, float *demb) {
     CHECK(s->train && s->trained, "encoder_backward needs a training forward (train = 1) first");
-    int B = s->B, T = s->T, C = s->C, F = s->F, N = B * T, L = s->L;
+    int B = s->B, T = s->T, C = s->C, F = s->F, N = s->nrows, L = s->L, pack = s->packed;
     size_t NC = (size_t)N * C, bytes = NC * sizeof(float);
-    /* bh = dLoss/d hidden[l] as we walk down */
-    if (dhidden[L]) memcpy(s->bh, dhidden[L], bytes);
+    /* bh = dLoss/d hidden[l] (packed rows when packed) as we walk down */
+    if (dhidden[L] && pack) gather_rows(s->bh, dhidden[L], s->rowmap, N, C, 0);
+    else if (dhidden[L]) memcpy(s->bh, dhidden[L], bytes);
     else memset(s->bh, 0, bytes);
     for (int l = L - 1; l >= 0; l--) {
         const LayerParams *P = &w->layers[l];
         LayerParams *G = &g->layers[l];
         LayerActs *A = &s->acts[l];
         const float *X = s->hidden[l];
-        DropSpec da = drop_spec(s, cfg->attn_dropout, 1 + 3 * l), d1 = drop_spec(s, cfg->hidden_dropout, 2 + 3 * l);
-        DropSpec d2 = drop_spec(s, cfg->hidden_dropout, 3 + 3 * l);
+        if (pack) { /* hidden states were handed out unpacked: the layer input's rows, packed again */
+            gather_rows(s->tmp, X, s->rowmap, N, C, 0);
+            X = s->tmp;
+        }
+        DropSpec da = drop_spec(s, cfg->attn_dropout, 1 + 3 * l), d1 = drop_rows(s, cfg->hidden_dropout, 2 + 3 * l);
+        DropSpec d2 = drop_rows(s, cfg->hidden_dropout, 3 + 3 * l);
         /* output LN, residual, dropout, fc2, GELU, fc1 */
         memset(s->bx, 0, bytes);
         layernorm_backward(s->bx, G->ln2_g, G->ln2_b, s->bh, A->x2, P->ln2_g, A->mean2, A->rstd2, N, C);
         memcpy(s->br, s->bx, bytes); /* residual into h1 */
-        dropout_backward(s->bx, NC, &d2);
+        dropout_backward(s->bx, N, C, &d2);
         memset(s->bf, 0, (size_t)N * F * sizeof(float));
         linear_backward(s->bf, G->fc2_w, G->fc2_b, s->bx, A->gel, P->fc2_w, N, F, C);
         gelu_backward(s->bf, A->pre, s->bf, (size_t)N * F);
@@ -322,26 +351,37 @@ void encoder_backward_multi(const ModelConfig *cfg, const EncoderParams *w, Enco
         memset(s->bx, 0, bytes);
         layernorm_backward(s->bx, G->ln1_g, G->ln1_b, s->br, A->x1, P->ln1_g, A->mean1, A->rstd1, N, C);
         memcpy(s->bh, s->bx, bytes); /* residual into X */
-        dropout_backward(s->bx, NC, &d1);
+        dropout_backward(s->bx, N, C, &d1);
         memset(s->bctx, 0, bytes);
         linear_backward(s->bctx, G->ao_w, G->ao_b, s->bx, A->ctx, P->ao_w, N, C, C);
         /* attention core, then q/k/v projections back into X */
-        attention_backward(s->bq, s->bk, s->bv, s->bctx, A->att, A->q, A->k, A->v, s->mask, B, T, C, s->NH, &da,
-                           s->scratch, s->nthreads);
+        if (pack)
+            attention_packed_backward(s->bq, s->bk, s->bv, s->bctx, A->att, A->q, A->k, A->v, s->off, s->rowmap, B, T,
+                                      C, s->NH, &da, s->scratch, s->nthreads);
+        else
+            attention_backward(s->bq, s->bk, s->bv, s->bctx, A->att, A->q, A->k, A->v, s->mask, B, T, C, s->NH, &da,
+                               s->scratch, s->nthreads);
         linear_backward(s->bh, G->q_w, G->q_b, s->bq, X, P->q_w, N, C, C);
         linear_backward(s->bh, G->k_w, G->k_b, s->bk, X, P->k_w, N, C, C);
         linear_backward(s->bh, G->v_w, G->v_b, s->bv, X, P->v_w, N, C, C);
-        if (dhidden[l]) add_into(s->bh, dhidden[l], NC);
+        if (dhidden[l] && pack) gather_rows(s->bh, dhidden[l], s->rowmap, N, C, 1);
+        else if (dhidden[l]) add_into(s->bh, dhidden[l], NC);
     }
     /* embeddings: dropout, LN, then the three tables (padding_idx rows get no gradient, as
      * nn.Embedding(padding_idx=pad) in HF: word for both archs, position for XLM-R) */
-    DropSpec d0 = drop_spec(s, cfg->hidden_dropout, 0);
-    dropout_backward(s->bh, NC, &d0);
+    DropSpec d0 = drop_rows(s, cfg->hidden_dropout, 0);
+    dropout_backward(s->bh, N, C, &d0);
     memset(s->bx, 0, bytes);
     layernorm_backward(s->bx, g->emb_ln_g, g->emb_ln_b, s->bh, s->emb, w->emb_ln_g, s->emb_mean, s->emb_rstd, N, C);
-    embedding_backward(g->word_emb, g->pos_emb, g->type_emb, s->bx, s->ids, s->pos, s->types, N, C,
-                       cfg->pad_token_id, cfg->arch == ARCH_XLMR ? cfg->pad_token_id : -1);
-    if (demb) memcpy(demb, s->bx, bytes);
+    embedding_backward(g->word_emb, g->pos_emb, g->type_emb, s->bx, pack ? s->pk_ids : s->ids,
+                       pack ? s->pk_pos : s->pos, pack ? s->pk_types : s->types, N, C, cfg->pad_token_id,
+                       cfg->arch == ARCH_XLMR ? cfg->pad_token_id : -1);
+    if (demb && pack) { /* padding rows: 0 (nothing downstream reads them) */
+        memset(demb, 0, (size_t)B * T * C * sizeof(float));
+        for (int r = 0; r < N; r++) memcpy(demb + (size_t)s->rowmap[r] * C, s->bx + (size_t)r * C, (size_t)C * sizeof(float));
+    } else if (demb) {
+        memcpy(demb, s->bx, bytes);
+    }
 }
 
 void encoder_backward(const ModelConfig *cfg, const EncoderParams *w, EncoderParams *grads, EncoderState *s,

@@ -16,10 +16,12 @@ EncoderState *encoder_state_new(const ModelConfig *cfg, int B, int T, int train)
  * (two ping-pong buffers): for encoding from a middle layer, less memory and no work past it. */
 EncoderState *encoder_state_new_layer(const ModelConfig *cfg, int B, int T, int layer);
 void encoder_state_free(EncoderState *s);
-/* Inference only: compute only the rows where mask != 0 (packed, no padding rows in any GEMM and
- * attention over each sequence's tokens only). Hidden states at tokens are those of the unpacked
- * forward (same math; float rounding may differ in the last bits); at padding positions they are 0,
- * where HF computes values no consumer reads. Off by default (exact HF, padding included). */
+/* Compute only the rows where mask != 0 (packed: no padding rows in any GEMM, attention over each
+ * sequence's tokens only), in inference and in training. Hidden states at tokens are those of the
+ * unpacked forward (same math and, in training, the same dropout masks; float rounding may differ in
+ * the last bits); at padding positions they are 0, where HF computes values that only padding
+ * depends on. In backward, gradients given at padding positions are ignored (they reach no token)
+ * and demb is 0 there. Off by default (exact HF, padding rows included). */
 void encoder_set_skip_padding(EncoderState *s, int on);
 /* Bytes the state holds (for RSS budgeting / logs). */
 size_t encoder_state_bytes(const EncoderState *s);
