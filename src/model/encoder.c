@@ -286,7 +286,7 @@ void encoder_forward(const ModelConfig *cfg, const EncoderParams *w, EncoderStat
         const LayerParams *P = &w->layers[l];
         LayerActs *A = &s->acts[s->train ? l : 0];
         const float *X = s->hidden[l];
-        /* BertSelfAttention: separate q, k, v projections over all B*T rows */
+        /* BertSelfAttention: separate q, k, v projections over all rows (B*T, or the tokens when packed) */
         linear_forward(A->q, X, P->q_w, P->q_b, N, C, C);
         linear_forward(A->k, X, P->k_w, P->k_b, N, C, C);
         linear_forward(A->v, X, P->v_w, P->v_b, N, C, C);
