@@ -22,8 +22,8 @@ static Tokenizer *open_tok(const char *path) {
     return t;
 }
 
-static void check_goldens(const char *model, const char *ids, int vocab) {
-    Tokenizer *t = open_tok(tu_fixture(model));
+static void check_goldens_paths(const char *model, const char *ids, int vocab) {
+    Tokenizer *t = open_tok(model);
     assert_int_equal(tokenizer_kind(t), TOK_SPM);
     /* len(tokenizer) and the special ids of HF XLMRobertaTokenizer (transformers 5.x) for these files */
     assert_int_equal(tokenizer_vocab_size(t), vocab);
@@ -38,7 +38,7 @@ static void check_goldens(const char *model, const char *ids, int vocab) {
     GoldInputs in;
     gold_inputs_load(&in);
     GoldLines g;
-    gold_lines_load(&g, tu_fixture(ids));
+    gold_lines_load(&g, ids);
     assert_int_equal(g.n, in.n);
     Encoding e;
     encoding_init(&e);
@@ -72,6 +72,13 @@ static void check_goldens(const char *model, const char *ids, int vocab) {
     tokenizer_free(t);
 }
 
+static void check_goldens(const char *model, const char *ids, int vocab) {
+    char m[512], g[512];
+    snprintf(m, sizeof m, "%s", tu_fixture(model));
+    snprintf(g, sizeof g, "%s", tu_fixture(ids));
+    check_goldens_paths(m, g, vocab);
+}
+
 static void test_xlmr16k_goldens(void **state) {
     (void)state;
     check_goldens("tok/xlmr16k.model", "spm/xlmr16k.ids", 16002);
@@ -80,6 +87,23 @@ static void test_xlmr16k_goldens(void **state) {
 static void test_uni8k_goldens(void **state) {
     (void)state;
     check_goldens("tok/uni8k.model", "spm/uni8k.ids", 8002);
+}
+
+/* Optional: XLM-R's real 250k vocabulary, rebuilt (not committed, ~5 MB) by
+ * `tools/.venv/bin/python tools/build_xlmr_spm.py build/xlmr250k --goldens`. Skipped when absent. */
+static void test_xlmr250k_goldens_optional(void **state) {
+    (void)state;
+    const char *dir = getenv("XS_XLMR250K_DIR") ? getenv("XS_XLMR250K_DIR") : "build/xlmr250k";
+    char model[1024], ids[1024];
+    snprintf(model, sizeof model, "%s/sentencepiece.bpe.model", dir);
+    snprintf(ids, sizeof ids, "%s/xlmr250k.ids", dir);
+    FILE *f = fopen(ids, "r");
+    if (!f) {
+        fprintf(stderr, "xlmr250k: %s absent, skipped (tools/build_xlmr_spm.py builds it)\n", ids);
+        return;
+    }
+    fclose(f);
+    check_goldens_paths(model, ids, 250002); /* len(XLMRobertaTokenizer) of XLM-R = 250002 */
 }
 
 /* Only U+0300..U+036F (combining diacritics) in [s, s+n). */
@@ -388,6 +412,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xlmr16k_goldens),
         cmocka_unit_test(test_uni8k_goldens),
+        cmocka_unit_test(test_xlmr250k_goldens_optional),
         cmocka_unit_test(test_offsets_vs_hf),
         cmocka_unit_test(test_pairs_truncation),
         cmocka_unit_test(test_single_truncation_and_errors),
