@@ -1,5 +1,6 @@
 /* test_aggregate.c — eval/aggregate against the official xtreme evaluate.py aggregation (goldens from
- * tools/gen_aggregate_goldens.py): full, partial and extra inputs; missing languages; bad input; renderings. */
+ * tools/gen_aggregate_goldens.py): full, partial and extra inputs (the latter with xstilts score's non-metric
+ * keys), array input; missing languages; bad input; renderings. */
 #include "testutil.h"
 #include "core/util.h"
 #include "eval/aggregate.h"
@@ -81,6 +82,33 @@ static void test_matches_evaluate_py(void **state) {
     json_decref(in);
 }
 
+/* The same results as an array of `xstilts score` outputs ({"task", "lang", metrics}). */
+static void test_array_input(void **state) {
+    (void)state;
+    json_t *in = load("aggregate/full.in.json"), *exp = load("aggregate/full.expected.json"), *arr = json_array();
+    const char *task, *lang;
+    json_t *tv, *lv;
+    json_object_foreach(in, task, tv) json_object_foreach(tv, lang, lv) {
+        json_t *e = json_deep_copy(lv);
+        json_object_set_new(e, "task", json_string(task));
+        json_object_set_new(e, "lang", json_string(lang));
+        json_object_set_new(e, "total", json_integer(100));
+        json_array_append_new(arr, e);
+    }
+    XsErr err = {0};
+    json_t *rep = aggregate_xtreme(arr, NULL, "a.json", &err);
+    if (!rep) fail_msg("%s", err.msg);
+    size_t n = compare(rep, exp, "array");
+    assert_true(n > 300);
+    json_decref(rep);
+    json_array_append(arr, json_array_get(arr, 0)); /* a second xnli/… entry */
+    assert_null(aggregate_xtreme(arr, NULL, "a.json", &err));
+    assert_non_null(strstr(err.msg, "a second result for"));
+    json_decref(arr);
+    json_decref(in);
+    json_decref(exp);
+}
+
 static void test_missing_language(void **state) {
     (void)state;
     json_t *in = load("aggregate/full.in.json");
@@ -118,6 +146,10 @@ static void test_bad_input(void **state) {
     assert_non_null(strstr(err.msg, "xnli.de.accuracy: expected a number"));
     json_decref(j);
     j = json_loads("[1, 2]", 0, &je);
+    assert_null(aggregate_xtreme(j, NULL, "r.json", &err));
+    assert_non_null(strstr(err.msg, "element 0: expected an object with \"task\" and \"lang\""));
+    json_decref(j);
+    j = json_string("xnli");
     assert_null(aggregate_xtreme(j, NULL, "r.json", &err));
     assert_non_null(strstr(err.msg, "expected a JSON object"));
     json_decref(j);
@@ -162,6 +194,7 @@ static void test_renderings(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_evaluate_py),
+        cmocka_unit_test(test_array_input),
         cmocka_unit_test(test_missing_language),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_renderings),

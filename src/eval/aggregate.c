@@ -8,18 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* evaluate.py XTREME_TASK2LANGS (order kept: averages are summed in this order, as Python does). */
-typedef struct { const char *name, *label, *langs; int qa; } XTask;
+/* evaluate.py XTREME_TASK2LANGS (order kept: averages are summed in this order, as Python does), and the keys
+ * its METRIC_FUNCTION returns for the task (accuracy(); f1() and bucc_f1(); squad/mlqa em_f1()), the first of
+ * them required. Other keys in the input (xstilts score's counts, "task", "lang", seqeval accuracy) are not
+ * metrics evaluate.py averages and are skipped. */
+typedef struct { const char *name, *label, *langs; int qa; const char *metrics[4]; } XTask;
 static const XTask TASKS[] = {
-    {"pawsx", "PAWS-X", "de,en,es,fr,ja,ko,zh", 0},
-    {"xnli", "XNLI", "ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh", 0},
-    {"panx", "PAN-X", "ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu", 0},
-    {"udpos", "UD-POS", "af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh", 0},
-    {"bucc2018", "BUCC", "de,fr,ru,zh", 0},
-    {"tatoeba", "Tatoeba", "ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu", 0},
-    {"xquad", "XQuAD", "en,es,de,el,ru,tr,ar,vi,th,zh,hi", 1},
-    {"mlqa", "MLQA", "en,es,de,ar,hi,vi,zh", 1},
-    {"tydiqa", "TyDiQA-GoldP", "en,ar,bn,fi,id,ko,ru,sw,te", 1},
+    {"pawsx", "PAWS-X", "de,en,es,fr,ja,ko,zh", 0, {"accuracy"}},
+    {"xnli", "XNLI", "ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh", 0, {"accuracy"}},
+    {"panx", "PAN-X", "ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu", 0, {"f1", "precision", "recall"}},
+    {"udpos", "UD-POS", "af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh", 0, {"f1", "precision", "recall"}},
+    {"bucc2018", "BUCC", "de,fr,ru,zh", 0, {"f1", "precision", "recall"}},
+    {"tatoeba", "Tatoeba", "ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu", 0, {"accuracy"}},
+    {"xquad", "XQuAD", "en,es,de,el,ru,tr,ar,vi,th,zh,hi", 1, {"exact_match", "f1"}},
+    {"mlqa", "MLQA", "en,es,de,ar,hi,vi,zh", 1, {"exact_match", "f1"}},
+    {"tydiqa", "TyDiQA-GoldP", "en,ar,bn,fi,id,ko,ru,sw,te", 1, {"exact_match", "f1"}},
 };
 enum { NTASKS = sizeof TASKS / sizeof TASKS[0] };
 /* evaluate.py XTREME_GROUP2TASK */
@@ -48,24 +51,60 @@ static int lang_in(const char *list, const char *lang) {
     return 0;
 }
 
+static int is_metric(const XTask *t, const char *key) {
+    for (int m = 0; m < 4 && t->metrics[m]; m++)
+        if (!strcmp(t->metrics[m], key)) return 1;
+    return 0;
+}
+
+/* Shape checks; the metric values of XTREME tasks must be finite numbers, and each language must carry the
+ * task's required metrics (a QA task both exact_match and f1). */
 static int validate(const json_t *res, const char *path, XsErr *err) {
-    if (!json_is_object(res)) return err_set(err, path, 0, "expected a JSON object {task: {lang: {metric: value}}}");
+    if (!json_is_object(res)) return err_set(err, path, 0, "expected a JSON object {task: {lang: {metric: value}}} or an array of score outputs");
     const char *task, *lang, *metric;
     json_t *tv, *lv, *mv;
     json_object_foreach((json_t *)res, task, tv) {
         if (!json_is_object(tv)) return err_set(err, path, 0, "%s: expected an object {lang: {metric: value}}", task);
+        const XTask *t = find_task(task);
         json_object_foreach(tv, lang, lv) {
             if (!json_is_object(lv)) return err_set(err, path, 0, "%s.%s: expected an object {metric: value}", task, lang);
+            if (!t) continue;
             json_object_foreach(lv, metric, mv) {
+                if (!is_metric(t, metric)) continue;
                 if (!json_is_number(mv))
                     return err_set(err, path, 0, "%s.%s.%s: expected a number, found %s", task, lang, metric,
                                    json_is_string(mv) ? "a string" : json_is_null(mv) ? "null" : "another JSON type");
                 if (!isfinite(json_number_value(mv)))
                     return err_set(err, path, 0, "%s.%s.%s: expected a finite number", task, lang, metric);
             }
+            for (int m = 0; m < (t->qa ? 2 : 1); m++)
+                if (!json_object_get(lv, t->metrics[m]))
+                    return err_set(err, path, 0, "%s.%s: expected metric %s%s", task, lang, t->metrics[m],
+                                   t->qa ? " (QA tasks need exact_match and f1)" : "");
         }
     }
     return 0;
+}
+
+/* An array of `xstilts score` outputs ({"task", "lang", metrics...}) → {task: {lang: {...}}}. */
+static json_t *from_array(const json_t *arr, const char *path, XsErr *err) {
+    json_t *o = json_object();
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *e = json_array_get(arr, i);
+        const char *task = json_string_value(json_object_get(e, "task")), *lang = json_string_value(json_object_get(e, "lang"));
+        if (!json_is_object(e) || !task || !lang) {
+            json_decref(o);
+            return err_set(err, path, 0, "element %zu: expected an object with \"task\" and \"lang\" strings", i), NULL;
+        }
+        json_t *tv = json_object_get(o, task);
+        if (!tv) json_object_set_new(o, task, tv = json_object());
+        if (json_object_get(tv, lang)) {
+            json_decref(o);
+            return err_set(err, path, 0, "element %zu: a second result for %s/%s", i, task, lang), NULL;
+        }
+        json_object_set(tv, lang, e);
+    }
+    return o;
 }
 
 /* The per-task part of evaluate(): score[metric][lang], avg_<metric>, avg_metric into *out (NULL when no
@@ -95,6 +134,7 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
         const char *metric;
         json_t *mv;
         json_object_foreach((json_t *)lv, metric, mv) {
+            if (!is_metric(t, metric)) continue;
             int m = 0;
             while (m < nm && strcmp(mname[m], metric)) m++;
             if (m == nm) {
@@ -124,7 +164,7 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
         json_object_set_new(score, key, json_real(msum[m] / mcount[m]));
     }
     json_t *em = json_object_get(score, "avg_exact_match"), *f1 = json_object_get(score, "avg_f1");
-    json_t *acc = json_object_get(score, "avg_accuracy"), *map = json_object_get(score, "avg_map@20");
+    json_t *acc = json_object_get(score, "avg_accuracy");
     double m;
     if (t->qa && (!em || !f1)) {
         json_decref(score);
@@ -133,7 +173,6 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
     if (t->qa) m = (json_real_value(em) + json_real_value(f1)) / 2;
     else if (f1) m = json_real_value(f1);
     else if (acc) m = json_real_value(acc);
-    else if (map) m = json_real_value(map);
     else {
         json_decref(score);
         return err_set(err, path, 0, "%s: expected an f1 or accuracy metric", t->name);
@@ -144,7 +183,12 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
 }
 
 json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char *path, XsErr *err) {
-    if (validate(results, path, err)) return NULL;
+    json_t *owned = NULL;
+    if (json_is_array(results)) {
+        if (!(owned = from_array(results, path, err))) return NULL;
+        results = owned;
+    }
+    if (validate(results, path, err)) { json_decref(owned); return NULL; }
     int allow = opts && opts->allow_incomplete;
     json_t *tasks[NTASKS] = {0};
     int complete[NTASKS] = {0};
@@ -204,11 +248,13 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
     else json_decref(incomplete);
     if (json_array_size(ignored)) json_object_set_new(rep, "ignored", ignored);
     else json_decref(ignored);
+    json_decref(owned);
     return rep;
 fail:
     for (int t = 0; t < NTASKS; t++) json_decref(tasks[t]);
     json_decref(incomplete);
     json_decref(ignored);
+    json_decref(owned);
     return NULL;
 }
 

@@ -1,0 +1,197 @@
+/* cmd_retrieve.c — `xstilts retrieve`: .npy embeddings → k-NN lists, Tatoeba predictions or BUCC mined
+ * pairs (threshold from --dev-gold or --threshold). The maths lives in eval/retrieval.c. */
+#include "cli/cli.h"
+#include "core/mem.h"
+#include "core/util.h"
+#include "eval/retrieval.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void) {
+    printf("usage: xstilts retrieve --src A.npy --tgt B.npy --mode knn|tatoeba|margin --out FILE [options]\n"
+           "\n"
+           "Exact cosine retrieval between two float32 .npy embedding matrices [n, d] (rows L2-normalised here).\n"
+           "\n"
+           "  --mode knn       each --src row's k nearest --tgt rows: \"query<TAB>rank<TAB>index<TAB>cosine\" lines\n"
+           "  --mode tatoeba   top-1 index per query, one per line (XTREME's predictions file); prints accuracy\n"
+           "                   against line-parallel gold as JSON. Default --query tgt: the --tgt side (English)\n"
+           "                   queries an index of the --src side, as XTREME's and jiant's Tatoeba do\n"
+           "  --mode margin    LASER ratio-margin mining (BUCC); --out gets \"src_id<TAB>trg_id\" pairs with score >= T\n"
+           "\n"
+           "options:\n"
+           "  --k N              neighbours (default 4 for margin/knn; tatoeba uses 1)\n"
+           "  --retrieval M      margin pairs: max (default, XTREME BUCC) | forward | backward | intersect\n"
+           "  --src-ids FILE     BUCC side file (\"id<TAB>sentence\", identical sentences mined once as XTREME does)\n"
+           "  --tgt-ids FILE     or one id per line; default ids are row numbers\n"
+           "  --dev-gold FILE    \"src<TAB>trg\" gold: choose T maximising F1 on these (dev) candidates; prints JSON\n"
+           "  --threshold T      apply a threshold chosen on dev (test split)\n"
+           "  --candidates FILE  also write every mined candidate as \"src_id<TAB>trg_id<TAB>score\"\n"
+           "  --query tgt|src    tatoeba: which side queries (default tgt)\n"
+           "  --tile-rows N --tile-cols N   similarity tile held in memory (default 2048 x 4096)\n");
+}
+
+static float *load(const char *path, size_t *n, size_t *d) {
+    XsErr err = {0};
+    float *x = npy_read_f32(path, n, d, &err);
+    if (!x) xs_die("%s", err.msg);
+    if (*n == 0 || *d == 0) xs_die("%s: expected a non-empty [n, d] embedding matrix, found shape (%zu, %zu)", path, *n, *d);
+    if (retrieval_normalize(x, *n, *d, path, &err)) xs_die("%s", err.msg);
+    return x;
+}
+
+static void read_side(const char *path, size_t rows, const char *npy, BuccSide *s) {
+    XsErr err = {0};
+    if (bucc_read_side(path, s, &err)) xs_die("%s", err.msg);
+    if (s->n != rows) xs_die("%s: expected %zu lines (the rows of %s), found %zu", path, rows, npy, s->n);
+}
+
+static void row_ids(size_t n, BuccSide *s) {
+    s->n = n;
+    s->id = xmalloc(n * sizeof *s->id);
+    s->text = xmalloc(n * sizeof *s->text);
+    for (size_t i = 0; i < n; i++) {
+        char b[32];
+        snprintf(b, sizeof b, "%zu", i);
+        s->id[i] = xstrdup(b);
+        s->text[i] = xstrdup(b);
+    }
+}
+
+static void commit(AtomicFile *af) {
+    XsErr err = {0};
+    if (atomic_commit(af, &err)) xs_die("%s", err.msg);
+}
+static FILE *open_out(AtomicFile *af, const char *path) {
+    XsErr err = {0};
+    if (atomic_open(af, path, &err)) xs_die("%s", err.msg);
+    return af->f;
+}
+
+int cmd_retrieve(int argc, char **argv) {
+    const char *src = NULL, *tgt = NULL, *mode = NULL, *out = NULL, *src_ids = NULL, *tgt_ids = NULL;
+    const char *dev_gold = NULL, *cands = NULL, *retr = "max", *query = "tgt", *v;
+    long k = -1, tile_r = 0, tile_c = 0;
+    double threshold = 0;
+    int have_th = 0;
+    for (int i = 1; i < argc; i++) {
+        if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { help(); return 0; }
+        if ((v = arg_str(argc, argv, &i, "--src"))) src = v;
+        else if ((v = arg_str(argc, argv, &i, "--tgt"))) tgt = v;
+        else if ((v = arg_str(argc, argv, &i, "--mode"))) mode = v;
+        else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
+        else if ((v = arg_str(argc, argv, &i, "--src-ids"))) src_ids = v;
+        else if ((v = arg_str(argc, argv, &i, "--tgt-ids"))) tgt_ids = v;
+        else if ((v = arg_str(argc, argv, &i, "--dev-gold"))) dev_gold = v;
+        else if ((v = arg_str(argc, argv, &i, "--candidates"))) cands = v;
+        else if ((v = arg_str(argc, argv, &i, "--retrieval"))) retr = v;
+        else if ((v = arg_str(argc, argv, &i, "--query"))) query = v;
+        else if (arg_long(argc, argv, &i, "--k", &k)) {}
+        else if (arg_long(argc, argv, &i, "--tile-rows", &tile_r)) {}
+        else if (arg_long(argc, argv, &i, "--tile-cols", &tile_c)) {}
+        else if (arg_double(argc, argv, &i, "--threshold", &threshold)) have_th = 1;
+        else arg_unknown("retrieve", argv[i]);
+    }
+    if (!src || !tgt || !mode || !out) xs_die("retrieve: --src, --tgt, --mode and --out are required (see xstilts retrieve --help)");
+    int m_knn = !strcmp(mode, "knn"), m_tat = !strcmp(mode, "tatoeba"), m_mar = !strcmp(mode, "margin");
+    if (!m_knn && !m_tat && !m_mar) xs_die("retrieve: --mode expects knn, tatoeba or margin, found '%s'", mode);
+    int mm = retrieval_mine_mode(retr);
+    if (mm < 0) xs_die("retrieve: --retrieval expects max, forward, backward or intersect, found '%s'", retr);
+    if (strcmp(query, "tgt") && strcmp(query, "src")) xs_die("retrieve: --query expects tgt or src, found '%s'", query);
+    if (k == -1) k = m_tat ? 1 : 4;
+    if (k < 1 || k > 1024) xs_die("retrieve: --k expects 1..1024, found %ld", k);
+    if (tile_r < 0 || tile_c < 0 || tile_r > 65536 || tile_c > 65536) xs_die("retrieve: --tile-rows/--tile-cols expect 1..65536");
+    if (m_mar && !have_th && !dev_gold)
+        xs_die("retrieve: --mode margin needs --dev-gold FILE (dev: choose the threshold) or --threshold T (test)");
+    if (m_mar && have_th && dev_gold) xs_die("retrieve: give either --threshold or --dev-gold, not both");
+    if (!m_mar && (src_ids || tgt_ids || dev_gold || have_th || cands))
+        xs_die("retrieve: --src-ids, --tgt-ids, --dev-gold, --threshold and --candidates apply to --mode margin only");
+
+    size_t nx, dx, ny, dy;
+    float *x = load(src, &nx, &dx);
+    float *y = load(tgt, &ny, &dy);
+    if (dx != dy) xs_die("retrieve: dimension mismatch: %s has %zu columns, %s has %zu", src, dx, tgt, dy);
+    KnnOpts ko = {(size_t)tile_r, (size_t)tile_c};
+    AtomicFile af;
+    double t0 = time_now();
+
+    if (m_knn) {
+        size_t kk = (size_t)k < ny ? (size_t)k : ny;
+        int32_t *idx = xmalloc(nx * kk * sizeof *idx);
+        float *sim = xmalloc(nx * kk * sizeof *sim);
+        retrieval_knn(x, nx, y, ny, dx, idx, sim, kk, NULL, NULL, 0, &ko);
+        FILE *f = open_out(&af, out);
+        for (size_t i = 0; i < nx; i++)
+            for (size_t r = 0; r < kk; r++) fprintf(f, "%zu\t%zu\t%d\t%.9g\n", i, r, idx[i * kk + r], sim[i * kk + r]);
+        commit(&af);
+        free(idx);
+        free(sim);
+    } else if (m_tat) {
+        /* XTREME similarity_search(x=src, y=tgt): index x, search each y row → index into x. */
+        int qt = !strcmp(query, "tgt");
+        const float *q = qt ? y : x, *db = qt ? x : y;
+        size_t nq = qt ? ny : nx, ndb = qt ? nx : ny, kk = (size_t)k < ndb ? (size_t)k : ndb;
+        int32_t *idx = xmalloc(nq * kk * sizeof *idx);
+        float *sim = xmalloc(nq * kk * sizeof *sim);
+        retrieval_knn(q, nq, db, ndb, dx, idx, sim, kk, NULL, NULL, 0, &ko);
+        FILE *f = open_out(&af, out);
+        size_t correct = 0;
+        for (size_t i = 0; i < nq; i++) {
+            fprintf(f, "%d\n", idx[i * kk]);
+            correct += idx[i * kk] == (int32_t)i;
+        }
+        commit(&af);
+        printf("{\"queries\": %zu, \"database\": %zu, \"accuracy\": %.4f}\n", nq, ndb, 100.0 * (double)correct / (double)nq);
+        free(idx);
+        free(sim);
+    } else {
+        BuccSide ss, ts;
+        if (src_ids) read_side(src_ids, nx, src, &ss); else row_ids(nx, &ss);
+        if (tgt_ids) read_side(tgt_ids, ny, tgt, &ts); else row_ids(ny, &ts);
+        int32_t *su = xmalloc(nx * sizeof *su), *tu = xmalloc(ny * sizeof *tu);
+        size_t nux = bucc_unify(&ss, x, dx, su), nuy = bucc_unify(&ts, y, dy, tu);
+        if (nux < nx || nuy < ny) log_info("retrieve: unified %zu -> %zu source and %zu -> %zu target sentences", nx, nux, ny, nuy);
+        MinedPair *pairs;
+        size_t np = retrieval_mine(x, nux, y, nuy, dx, (size_t)k, (MineMode)mm, 0.0f, &ko, &pairs);
+        BuccCand *c = xmalloc((np ? np : 1) * sizeof *c);
+        size_t nc = bucc_candidates(pairs, np, &ss, su, &ts, tu, c);
+        if (cands) {
+            FILE *f = open_out(&af, cands);
+            for (size_t i = 0; i < nc; i++) fprintf(f, "%s\t%s\t%.9g\n", c[i].src, c[i].trg, c[i].score);
+            commit(&af);
+        }
+        {
+            double th = threshold;
+            BuccGold g = {0};
+            if (dev_gold) {
+                XsErr err = {0};
+                if (bucc_read_gold(dev_gold, &g, &err)) xs_die("%s", err.msg);
+                th = bucc_optimize(c, nc, &g);
+            }
+            FILE *f = open_out(&af, out);
+            size_t nout = 0;
+            for (size_t i = 0; i < nc; i++)
+                if (c[i].score >= th) { fprintf(f, "%s\t%s\n", c[i].src, c[i].trg); nout++; }
+            commit(&af);
+            if (dev_gold) {
+                double p, r, f1;
+                bucc_eval(c, nc, th, &g, &p, &r, &f1);
+                printf("{\"threshold\": %.17g, \"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"candidates\": %zu, \"pairs\": %zu}\n",
+                       th, p, r, f1, nc, nout);
+                bucc_gold_free(&g);
+            } else {
+                printf("{\"threshold\": %.17g, \"candidates\": %zu, \"pairs\": %zu}\n", th, nc, nout);
+            }
+        }
+        free(c);
+        free(pairs);
+        free(su);
+        free(tu);
+        bucc_side_free(&ss);
+        bucc_side_free(&ts);
+    }
+    log_info("retrieve: %s, %zu x %zu, d=%zu, %.2f s", mode, nx, ny, dx, time_now() - t0);
+    free(x);
+    free(y);
+    return 0;
+}
