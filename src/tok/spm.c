@@ -140,8 +140,8 @@ static int build_trie(SpmModel *m, const char *name, XsErr *err) {
     size_t total = 1;
     for (int i = 0; i < m->n; i++) total += m->plen[i];
     if (total >= (1u << 24)) return err_set(err, name, 0, "SentencePiece vocabulary too large (%zu bytes of pieces)", total);
-    size_t cap = 1024;
-    while (cap < total * 2) cap *= 2;
+    size_t cap = 1024; /* nodes <= total bytes, and usually far fewer: load factor <= 0.8 */
+    while (cap < total + total / 4) cap *= 2;
     EdgeHash h = {xmalloc(cap * sizeof(uint64_t)), cap - 1};
     memset(h.ht, 0xff, cap * sizeof(uint64_t));
     int32_t *id = xmalloc(total * sizeof *id);
