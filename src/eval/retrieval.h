@@ -19,8 +19,8 @@ typedef struct KnnOpts {
 /* Exact inner-product k-NN of unit vectors x (nx, d) and y (ny, d), in one pass over x·yᵀ:
  *   fwd_idx/fwd_sim (nx, kf): for each x_i its kf most similar rows of y (kf <= ny), descending;
  *   bwd_idx/bwd_sim (ny, kb): for each y_j its kb most similar rows of x (kb <= nx), descending.
- * Either direction may be NULL (kf or kb then ignored). Ties are broken by the lower index, for any
- * thread count (each list is filled by one thread in increasing index order). */
+ * Either direction may be NULL (kf or kb then ignored). Equal float32 similarities are ranked lower index
+ * first, for any thread count and tile size (each list is filled by one thread in increasing index order). */
 void retrieval_knn(const float *x, size_t nx, const float *y, size_t ny, size_t d,
                    int32_t *fwd_idx, float *fwd_sim, size_t kf,
                    int32_t *bwd_idx, float *bwd_sim, size_t kb, const KnnOpts *opts);
