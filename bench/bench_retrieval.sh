@@ -10,6 +10,8 @@ D=${D:-768}
 T=${T:-2}
 K=4
 PY=tools/.venv/bin/python
+[ -x "$PY" ] || PY=python3
+"$PY" -c "import numpy" 2>/dev/null || { echo "bench_retrieval: needs numpy (tools/setup-venv.sh) to generate the data; skipped"; exit 0; }
 XS=${XS:-build/xstilts}
 mkdir -p build/bench
 pre=build/bench/retr_${N}x${D}
