@@ -54,6 +54,11 @@ OMP_NUM_THREADS=1 "$XS" tokenize --tokenizer $M < "$tmp/big.in" > "$tmp/big1"
 OMP_NUM_THREADS=2 "$XS" tokenize --tokenizer $M < "$tmp/big.in" > "$tmp/big2"
 [ "$(wc -l < "$tmp/big1")" = "$(wc -l < "$tmp/big.in")" ] || fail "line count"
 cmp -s "$tmp/big1" "$tmp/big2" || fail "threads change the output"
+paste -d'\t' "$tmp/big.in" <(tail -n +2 "$tmp/big.in") | head -n 9000 > "$tmp/bigpair.in"
+OMP_NUM_THREADS=1 "$XS" tokenize --tokenizer $M --pair --max-len 40 < "$tmp/bigpair.in" > "$tmp/bp1"
+OMP_NUM_THREADS=2 "$XS" tokenize --tokenizer $M --pair --max-len 40 < "$tmp/bigpair.in" > "$tmp/bp2"
+[ "$(wc -l < "$tmp/bp1")" = 9000 ] || fail "pair line count"
+cmp -s "$tmp/bp1" "$tmp/bp2" || fail "threads change the pair output"
 [ -z "$("$XS" tokenize --tokenizer $M < /dev/null)" ] || fail "empty input"
 # a line without a final newline, and an empty line: <s> </s>
 got=$(printf 'a\n\nb' | "$XS" tokenize --tokenizer $M | tr '\n' '|')

@@ -146,22 +146,43 @@ int cmd_tokenize(int argc, char **argv) {
                 rc = 1;
             }
         } else {
-            for (int i = 0; i < n && rc == 0; i++) {
+            /* pairs: the same chunk-parallel scheme as tokenizer_encode_batch; the first bad line wins */
+            int bad = -1;
+#pragma omp parallel for schedule(dynamic, 8)
+            for (int i = 0; i < n; i++) {
+                int seen;
+#pragma omp atomic read
+                seen = bad;
+                if (seen >= 0 && seen < i) continue;
+                XsErr e;
+                err_clear(&e);
                 char *tab = memchr(lines[i], '\t', lens[i]);
+                int fail = 0;
                 if (!tab) {
-                    err_set(&err, "<stdin>", lineno + i + 1, "expected TEXT_A<TAB>TEXT_B (--pair), found no TAB");
-                    nok = i;
-                    rc = 1;
-                    break;
+                    err_set(&e, "<stdin>", lineno + i + 1, "expected TEXT_A<TAB>TEXT_B (--pair), found no TAB");
+                    fail = 1;
+                } else {
+                    size_t la = (size_t)(tab - lines[i]);
+                    if (tokenizer_encode(t, lines[i], la, tab + 1, lens[i] - la - 1, (int)max_len, &encs[i], &e)) {
+                        char msg[sizeof e.msg];
+                        snprintf(msg, sizeof msg, "%s", e.msg);
+                        err_set(&e, "<stdin>", lineno + i + 1, "%s", msg);
+                        fail = 1;
+                    }
                 }
-                size_t la = (size_t)(tab - lines[i]);
-                if (tokenizer_encode(t, lines[i], la, tab + 1, lens[i] - la - 1, (int)max_len, &encs[i], &err)) {
-                    char msg[sizeof err.msg];
-                    snprintf(msg, sizeof msg, "%s", err.msg);
-                    err_set(&err, "<stdin>", lineno + i + 1, "%s", msg);
-                    nok = i;
-                    rc = 1;
+                if (fail) {
+#pragma omp critical(tokenize_pair_err)
+                    {
+                        if (bad < 0 || i < bad) {
+                            bad = i;
+                            err = e;
+                        }
+                    }
                 }
+            }
+            if (bad >= 0) {
+                nok = bad;
+                rc = 1;
             }
         }
         for (int i = 0; i < nok; i++) print_enc(stdout, t, &encs[i], sh);
