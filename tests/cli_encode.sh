@@ -99,6 +99,7 @@ expect_fail '--max-len' "$XS" encode --model "$TMP/xlmr" --max-len 65 --out "$TM
 expect_fail '--batch' "$XS" encode --model "$TMP/xlmr" --batch 0 --out "$TMP/bad.npy" </dev/null
 expect_fail 'required' "$XS" encode --out "$TMP/bad.npy" </dev/null
 expect_fail "$TMP/nope" "$XS" encode --model "$TMP/nope" --out "$TMP/bad.npy" </dev/null
+expect_fail "$TMP/nodir/e.npy" "$XS" encode --model "$TMP/xlmr" --out "$TMP/nodir/e.npy" <"$FIX/xlmr/sentences.txt"
 expect_fail 'unknown option' "$XS" encode --model "$TMP/xlmr" --frobnicate --out "$TMP/bad.npy" </dev/null
 [ ! -e "$TMP/bad.npy" ] || fail "an output file was written on a usage error"
 echo "cli_encode: all checks passed"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 /* Lines tokenized at a time: bounds the Encoding memory on big inputs (BUCC: ~400k lines) while
@@ -113,6 +114,18 @@ static double cpu_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Fails before any work when the output's folder is missing or not writable (the atomic write at
+ * the end would otherwise discard minutes of encoding). */
+static void check_out_dir(const char *path) {
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *d = ".";
+    if (slash == dir) d = "/";
+    else if (slash) { *slash = 0; d = dir; }
+    if (access(d, W_OK) != 0) { free(dir); xs_die("%s: expected a writable folder for the output, found none", path); }
+    free(dir);
+}
+
 typedef struct SortKey { int len, idx; } SortKey;
 /* Longest first (the first batch sizes everything), input order among equal lengths: deterministic. */
 static int cmp_len_desc(const void *a, const void *b) {
@@ -154,6 +167,7 @@ int cmd_encode(int argc, char **argv) {
     PoolKind pool;
     if (pool_parse(pool_s, &pool)) xs_die("encode: --pool expects mean or cls, got '%s'", pool_s);
     if (batch < 1 || batch > 65536) xs_die("encode: --batch expects 1..65536, got %ld", batch);
+    check_out_dir(out_path);
 
     XsErr err = {0};
     Tokenizer *tok = tokenizer_open(model_dir, &err);
