@@ -61,6 +61,69 @@ static void test_byte_fallback_goldens(void **state) {
     check_raw_goldens("spm/unibf3k.model", "spm/unibf3k.ids");
 }
 
+/* xlmr16k.model with normalizer / trainer options flipped by appended protobuf fields (they merge
+ * into the message, in sentencepiece as here), vs sentencepiece on the same bytes. */
+static void test_normalizer_option_variants(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        uint8_t extra[8];
+        size_t n;
+    } vars[] = {
+        {"no_dummy_prefix", {0x1A, 2, 3 << 3, 0}, 4},
+        {"keep_whitespace", {0x1A, 2, 4 << 3, 0}, 4},
+        {"no_escape", {0x1A, 2, 5 << 3, 0}, 4},
+        {"ws_suffix", {0x12, 3, 0xC0, 0x01, 1}, 5},
+        {"keep_ws_no_dummy", {0x1A, 4, 3 << 3, 0, 4 << 3, 0}, 6},
+    };
+    XsErr err;
+    err_clear(&err);
+    size_t n;
+    uint8_t *buf = (uint8_t *)file_read_all(tu_fixture("tok/xlmr16k.model"), &n, &err);
+    assert_non_null(buf);
+    uint8_t *ext = xmalloc(n + 8);
+    memcpy(ext, buf, n);
+    GoldInputs in;
+    gold_inputs_load(&in);
+    GoldLines g;
+    gold_lines_load(&g, tu_fixture("spm/variants.ids"));
+    Encoding e;
+    encoding_init(&e);
+    int compared = 0, bad = 0;
+    SpmModel *m = NULL;
+    const char *cur = "";
+    for (int i = 0; i + 1 < g.n; i += 2) {
+        char name[64];
+        int ln = 0;
+        assert_int_equal(sscanf(g.line[i], "@%63s %d", name, &ln), 2);
+        assert_true(ln >= 1 && ln <= in.n);
+        if (strcmp(name, cur)) {
+            size_t v = 0;
+            while (v < sizeof vars / sizeof *vars && strcmp(vars[v].name, name)) v++;
+            assert_true(v < sizeof vars / sizeof *vars);
+            memcpy(ext + n, vars[v].extra, vars[v].n);
+            spm_free(m);
+            m = spm_load_buffer(ext, n + vars[v].n, name, &err);
+            assert_non_null(m);
+            cur = vars[v].name;
+        }
+        encoding_clear(&e);
+        assert_int_equal(spm_encode(m, in.line[ln - 1], in.len[ln - 1], &e, &err), 0);
+        for (int k = 0; k < e.n; k++) assert_true(e.start[k] <= e.end[k] && e.end[k] <= (int32_t)in.len[ln - 1]);
+        if (!gold_match(g.line[i + 1], g.len[i + 1], e.ids, e.n, name, ln, bad < 5)) bad++;
+        compared++;
+    }
+    fprintf(stderr, "normalizer variants: %d lines compared with sentencepiece, %d mismatches\n", compared, bad);
+    assert_true(compared > 1000);
+    assert_int_equal(bad, 0);
+    spm_free(m);
+    encoding_free(&e);
+    gold_lines_free(&g);
+    gold_inputs_free(&in);
+    free(ext);
+    free(buf);
+}
+
 static uint32_t lcg(uint32_t *s) {
     *s = *s * 1664525u + 1013904223u;
     return *s >> 8;
@@ -348,6 +411,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bpe_goldens),
         cmocka_unit_test(test_byte_fallback_goldens),
+        cmocka_unit_test(test_normalizer_option_variants),
         cmocka_unit_test(test_truncated_and_corrupt),
         cmocka_unit_test(test_unknown_fields_skipped),
         cmocka_unit_test(test_invalid_utf8),

@@ -27,6 +27,9 @@ separators, one line per input line, after a one-line "#" header.
                       offset_mapping, for lines where fast and slow ids agree (first 1500 such lines).
   xlmr16k.pairs       pair encodings with truncation from the fast tokenizer (tokenizers' longest_first):
                       "max_len<TAB>A<TAB>B<TAB>ids".
+  variants.ids        raw sentencepiece ids for xlmr16k.model with its normalizer / trainer options
+                      changed by appending protobuf fields (which merge into the parsed message):
+                      VARIANTS below; "@NAME LINE" then the ids, for the edge cases + 150 Tatoeba lines.
 Lines with more than LONG tokens are stored as "#N HASH": N ids, FNV-1a 64 over the ids as uint32 LE.
 """
 import json
@@ -100,6 +103,18 @@ def long_lines(lines):
         n += len(s.encode()) + (1 if parts else 0)
         parts.append(s)
     return [" ".join(parts), "ab" * 50_000]
+
+
+# name -> bytes appended to xlmr16k.model: a normalizer_spec (field 3) or trainer_spec (field 2) holding
+# one varint field: add_dummy_prefix = 3, remove_extra_whitespaces = 4, escape_whitespaces = 5,
+# treat_whitespace_as_suffix = 24.
+VARIANTS = {
+    "no_dummy_prefix": bytes([0x1A, 2, 3 << 3, 0]),
+    "keep_whitespace": bytes([0x1A, 2, 4 << 3, 0]),
+    "no_escape": bytes([0x1A, 2, 5 << 3, 0]),
+    "ws_suffix": bytes([0x12, 3, 0xC0, 0x01, 1]),
+    "keep_ws_no_dummy": bytes([0x1A, 4, 3 << 3, 0, 4 << 3, 0]),
+}
 
 
 def fnv(ids):
@@ -242,6 +257,15 @@ def main():
                             f.write(f"{ml}\t{a}\t{b}\t{' '.join(map(str, ids))}\n")
                             npairs += 1
                 print(f"xlmr16k: {npairs} pairs")
+        base = open(os.path.join(TOK, "xlmr16k.model"), "rb").read()
+        vsub = list(range(ne)) + list(range(ne, ne + 150))
+        with open(os.path.join(OUT, "variants.ids"), "w") as f:
+            f.write(HEADER)
+            for vname, extra in VARIANTS.items():
+                sp = spm.SentencePieceProcessor(model_proto=base + extra)
+                for i in vsub:
+                    f.write(f"@{vname} {i + 1}\n" + enc64(sp.encode(lines[i])) + "\n")
+        print(f"variants: {len(VARIANTS)} x {len(vsub)} lines")
         for name in ["bpe4k", "unibf3k"]:
             sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, name + ".model"))
             with open(os.path.join(OUT, name + ".ids"), "w") as f:
