@@ -139,46 +139,64 @@ int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
 }
 
 float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err) {
-    size_t len;
-    char *buf = file_read_all(path, &len, err);
-    if (!buf) return NULL;
+    /* Reads the header, then the data straight into the result (no second copy of the file). */
+    FILE *f = fopen(path, "rb");
+    if (!f) { err_set(err, path, 0, "cannot open: %s", strerror(errno)); return NULL; }
     float *out = NULL;
-    if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) { err_set(err, path, 0, "not a .npy file (bad magic)"); goto done; }
-    unsigned major = (unsigned char)buf[6];
-    size_t hl, off;
-    if (major == 1) { hl = (unsigned char)buf[8] | ((size_t)(unsigned char)buf[9] << 8); off = 10; }
+    char *h = NULL;
+    unsigned char pre[12];
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) { err_set(err, path, 0, "not a .npy file (bad magic)"); goto done; }
+    unsigned major = pre[6];
+    size_t hl;
+    if (major == 1) hl = pre[8] | ((size_t)pre[9] << 8);
     else if (major == 2 || major == 3) {
-        if (len < 12) { err_set(err, path, 0, "truncated .npy header"); goto done; }
-        hl = (unsigned char)buf[8] | ((size_t)(unsigned char)buf[9] << 8) | ((size_t)(unsigned char)buf[10] << 16) | ((size_t)(unsigned char)buf[11] << 24);
-        off = 12;
+        if (fread(pre + 10, 1, 2, f) != 2) { err_set(err, path, 0, "truncated .npy header"); goto done; }
+        hl = pre[8] | ((size_t)pre[9] << 8) | ((size_t)pre[10] << 16) | ((size_t)pre[11] << 24);
     } else { err_set(err, path, 0, "unsupported .npy version %u", major); goto done; }
-    if (off + hl > len) { err_set(err, path, 0, "truncated .npy header"); goto done; }
-    char *h = xstrndup(buf + off, hl);
+    if (hl > (1u << 20)) { err_set(err, path, 0, "implausible .npy header length %zu", hl); goto done; }
+    h = xmalloc(hl + 1);
+    if (fread(h, 1, hl, f) != hl) { err_set(err, path, 0, "truncated .npy header"); goto done; }
+    h[hl] = 0;
     int f8 = 0;
     if (strstr(h, "'<f4'")) f8 = 0;
     else if (strstr(h, "'<f8'")) f8 = 1;
-    else { free(h); err_set(err, path, 0, "expected dtype '<f4' or '<f8'"); goto done; }
-    if (strstr(h, "'fortran_order': True")) { free(h); err_set(err, path, 0, "fortran_order arrays are not supported"); goto done; }
+    else { err_set(err, path, 0, "expected dtype '<f4' or '<f8'"); goto done; }
+    if (strstr(h, "'fortran_order': True")) { err_set(err, path, 0, "fortran_order arrays are not supported"); goto done; }
     char *sh = strstr(h, "'shape':");
     char *lp = sh ? strchr(sh, '(') : NULL;
-    if (!lp) { free(h); err_set(err, path, 0, "no shape in .npy header"); goto done; }
+    if (!lp) { err_set(err, path, 0, "no shape in .npy header"); goto done; }
     unsigned long long d0 = 0, d1 = 1;
     int k = sscanf(lp, "(%llu, %llu", &d0, &d1);
-    if (k < 1) { free(h); err_set(err, path, 0, "expected a 1-D or 2-D shape"); goto done; }
+    if (k < 1) { err_set(err, path, 0, "expected a 1-D or 2-D shape"); goto done; }
     if (k == 1) d1 = 1;
-    free(h);
-    size_t cnt = (size_t)d0 * (size_t)d1, esz = f8 ? 8 : 4;
-    if (len - off - hl != cnt * esz) { err_set(err, path, 0, "data size %zu does not match shape (%llu, %llu)", len - off - hl, d0, d1); goto done; }
+    size_t esz = f8 ? 8 : 4;
+    if (d1 && d0 > SIZE_MAX / 8 / d1) { err_set(err, path, 0, "shape (%llu, %llu) too large", d0, d1); goto done; }
+    size_t cnt = (size_t)d0 * (size_t)d1;
+    long here = ftell(f);
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0) { err_set(err, path, 0, "cannot seek"); goto done; }
+    long fsz = ftell(f);
+    if (fsz < here || (size_t)(fsz - here) != cnt * esz) {
+        err_set(err, path, 0, "data size %ld does not match shape (%llu, %llu)", fsz - here, d0, d1);
+        goto done;
+    }
+    fseek(f, here, SEEK_SET);
     out = xmalloc(cnt * sizeof(float) + 1);
-    const char *src = buf + off + hl;
-    for (size_t i = 0; i < cnt; i++) {
-        if (f8) { double d; memcpy(&d, src + 8 * i, 8); out[i] = (float)d; }
-        else memcpy(out + i, src + 4 * i, 4);
+    if (!f8) {
+        if (fread(out, 4, cnt, f) != cnt) { free(out); out = NULL; err_set(err, path, 0, "read error"); goto done; }
+    } else {
+        double buf[4096];
+        for (size_t i = 0; i < cnt;) {
+            size_t m = cnt - i < 4096 ? cnt - i : 4096;
+            if (fread(buf, 8, m, f) != m) { free(out); out = NULL; err_set(err, path, 0, "read error"); goto done; }
+            for (size_t j = 0; j < m; j++) out[i + j] = (float)buf[j];
+            i += m;
+        }
     }
     *rows = (size_t)d0;
     *cols = (size_t)d1;
 done:
-    free(buf);
+    free(h);
+    fclose(f);
     return out;
 }
 
