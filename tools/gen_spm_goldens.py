@@ -30,6 +30,8 @@ separators, one line per input line, after a one-line "#" header.
   variants.ids        raw sentencepiece ids for xlmr16k.model with its normalizer / trainer options
                       changed by appending protobuf fields (which merge into the parsed message):
                       VARIANTS below; "@NAME LINE" then the ids, for the edge cases + 150 Tatoeba lines.
+  unused.ids          bpe4k.model and xlmr16k.model with every 7th piece of ids 100..2099 re-typed UNUSED
+                      (BPE re-splits merges into UNUSED pieces, unigram skips them): "@MODEL LINE" then ids.
 Lines with more than LONG tokens are stored as "#N HASH": N ids, FNV-1a 64 over the ids as uint32 LE.
 """
 import json
@@ -266,6 +268,20 @@ def main():
                 for i in vsub:
                     f.write(f"@{vname} {i + 1}\n" + enc64(sp.encode(lines[i])) + "\n")
         print(f"variants: {len(VARIANTS)} x {len(vsub)} lines")
+        from sentencepiece import sentencepiece_model_pb2 as pb
+
+        with open(os.path.join(OUT, "unused.ids"), "w") as f:
+            f.write(HEADER)
+            for mname, mpath in (("bpe4k", os.path.join(OUT, "bpe4k.model")), ("xlmr16k", os.path.join(TOK, "xlmr16k.model"))):
+                mp = pb.ModelProto()
+                mp.ParseFromString(open(mpath, "rb").read())
+                for i in range(100, 2100, 7):
+                    assert mp.pieces[i].type == 1
+                    mp.pieces[i].type = 5  # UNUSED
+                sp = spm.SentencePieceProcessor(model_proto=mp.SerializeToString())
+                for i in vsub:
+                    f.write(f"@{mname} {i + 1}\n" + enc64(sp.encode(lines[i])) + "\n")
+        print(f"unused: 2 x {len(vsub)} lines")
         for name in ["bpe4k", "unibf3k"]:
             sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, name + ".model"))
             with open(os.path.join(OUT, name + ".ids"), "w") as f:

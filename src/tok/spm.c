@@ -574,16 +574,19 @@ typedef struct {
 static void bpe_emit(const SpmModel *m, const char *s, int start, int len, const RevMerge *rv, int nrv, int32_t *res,
                      int *nres, int depth) {
     int id = spm_piece_id(m, s + start, (size_t)len);
-    if (id >= 0 && m->type[id] == SPM_UNUSED && depth < 64) {
-        for (int i = nrv - 1; i >= 0; i--)
+    if (depth > 100) { /* kMaxBpeResegmentDepth: emitted as it is */
+        if (id < 0) id = m->unk_id;
+    } else if (id < 0 || (m->type[id] != SPM_NORMAL && m->type[id] != SPM_USER_DEFINED && m->type[id] != SPM_UNUSED)) {
+        id = m->unk_id; /* unknown strings and reserved pieces (control / byte / unknown) */
+    } else if (m->type[id] == SPM_UNUSED) {
+        for (int i = nrv - 1; i >= 0; i--) /* the latest split recorded for this string */
             if (rv[i].len == len && !memcmp(s + rv[i].start, s + start, (size_t)len)) {
                 bpe_emit(m, s, start, rv[i].left_len, rv, nrv, res, nres, depth + 1);
                 bpe_emit(m, s, start + rv[i].left_len, len - rv[i].left_len, rv, nrv, res, nres, depth + 1);
                 return;
             }
+        id = m->unk_id; /* no recorded split */
     }
-    /* PieceToId: unknown strings map to unk. */
-    if (id < 0) id = m->unk_id;
     res[3 * *nres] = start;
     res[3 * *nres + 1] = start + len;
     res[3 * *nres + 2] = id;
