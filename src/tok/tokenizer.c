@@ -251,6 +251,15 @@ static void longest_first(int na, int nb, int budget, int *ka, int *kb) {
 int tokenizer_encode(const Tokenizer *t, const char *a, size_t alen, const char *b, size_t blen, int max_len,
                      Encoding *out, XsErr *err) {
     encoding_clear(out);
+    if (!b) { /* single text: encoded in place, no temporaries */
+        if (max_len > 0 && max_len < 2)
+            return err_set(err, NULL, 0, "max_len %d is too small (expected at least 2 for the special tokens)", max_len);
+        push_special(t, out, t->cls, 0, 0);
+        if (tokenizer_encode_raw(t, a, alen, out, err)) return -1;
+        if (max_len > 0 && out->n > max_len - 1) out->n = max_len - 1;
+        push_special(t, out, t->sep, 0, 0);
+        return 0;
+    }
     Encoding ea, eb;
     encoding_init(&ea);
     encoding_init(&eb);
