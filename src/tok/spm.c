@@ -672,7 +672,7 @@ int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, X
         return err_set(err, NULL, 0, "text too long for SentencePiece (%zu normalized bytes, expected < 1 GiB)", nlen);
     }
     int size = (int)nlen;
-    int32_t *res = xmalloc((size_t)(3 * size + 3) * sizeof *res);
+    int32_t *res = xmalloc(((size_t)size * 3 + 3) * sizeof *res);
     int nres = 0;
     if (size > 0) {
         if (m->model_type == SPM_MODEL_BPE) {

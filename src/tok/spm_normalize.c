@@ -175,7 +175,7 @@ int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy
     if (bad >= 0)
         return err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[bad], bad);
     const int dummy = add_dummy_prefix < 0 ? m->add_dummy_prefix : add_dummy_prefix;
-    NBuf b = {NULL, NULL, NULL, 0, len * 3 + 16};
+    NBuf b = {NULL, NULL, NULL, 0, len + len / 4 + 16}; /* grows by doubling when a rule expands */
     b.s = xmalloc(b.cap + 1);
     b.o = xmalloc((b.cap + 1) * sizeof *b.o);
     b.oe = xmalloc((b.cap + 1) * sizeof *b.oe);
