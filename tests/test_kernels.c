@@ -98,6 +98,13 @@ static void test_gelu_dropout_embedding(void **state) {
     assert_int_equal(tu_compare("gelu fwd", o2, o1, n, 1e-6, 1e-6), 0);
     /* exact (erf) GELU, not the tanh approximation: gelu(1) = 0.8413447 */
     assert_true(fabsf(ops_gelu(1.0f) - 0.84134475f) < 1e-6f);
+    float *r1 = zeros(n), *r2 = zeros(n);
+    gelu_forward_ref(r1, p1, n);
+    gelu_forward_cpu(r2, p1, n);
+    assert_memory_equal(r1, o1, n * sizeof(float)); /* same as the fused op */
+    assert_memory_equal(r2, o2, n * sizeof(float));
+    free(r1);
+    free(r2);
     gelu_backward_ref(o1, p1, d, n);
     gelu_backward_cpu(o2, p1, d, n);
     assert_int_equal(tu_compare("gelu bwd", o2, o1, n, 1e-6, 1e-5), 0);

@@ -65,6 +65,8 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
                                          const float *g, const float *b, int N, int C, float eps);         \
     /* pre (N,F) += bias (in place: kept for backward), out = gelu(pre) with exact erf — BertIntermediate */\
     void bias_gelu_forward##sfx(float *pre, float *out, const float *bias, int N, int F);                   \
+    /* out (n) = gelu(pre) (backward recomputes the FFN activation instead of keeping it per layer) */    \
+    void gelu_forward##sfx(float *out, const float *pre, size_t n);                                        \
     /* dinp (n) = dout * gelu'(pre); dinp may alias dout */                                                \
     void gelu_backward##sfx(float *dinp, const float *pre, const float *dout, size_t n);                   \
     /* x (N,C) = dropout(x) in place (the embeddings' dropout); backward: dx (N,C) *= the same mask */     \

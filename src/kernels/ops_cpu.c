@@ -224,6 +224,11 @@ void bias_gelu_forward_cpu(float *pre, float *out, const float *bias, int N, int
     }
 }
 
+void gelu_forward_cpu(float *out, const float *pre, size_t n) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = pre[i] * normal_cdf(pre[i]);
+}
+
 void gelu_backward_cpu(float *dinp, const float *pre, const float *dout, size_t n) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -507,6 +512,7 @@ void residual_layernorm_forward(float *x, float *out, float *mean, float *rstd, 
 void bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F) {
     DISPATCH(bias_gelu_forward, pre, out, bias, N, F);
 }
+void gelu_forward(float *out, const float *pre, size_t n) { DISPATCH(gelu_forward, out, pre, n); }
 void gelu_backward(float *dinp, const float *pre, const float *dout, size_t n) {
     DISPATCH(gelu_backward, dinp, pre, dout, n);
 }

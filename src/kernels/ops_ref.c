@@ -157,6 +157,10 @@ void bias_gelu_forward_ref(float *pre, float *out, const float *bias, int N, int
     }
 }
 
+void gelu_forward_ref(float *out, const float *pre, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = ops_gelu(pre[i]);
+}
+
 void gelu_backward_ref(float *dinp, const float *pre, const float *dout, size_t n) {
     for (size_t i = 0; i < n; i++) dinp[i] = dout[i] * ops_gelu_grad(pre[i]);
 }

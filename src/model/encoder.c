@@ -17,7 +17,7 @@ typedef struct LayerActs {
     float *mean1, *rstd1;  /* (B*T) */
     float *h1;             /* (B,T,C) LN1 output = attention block output */
     float *pre;            /* (B,T,F) h1 W1^T + b1: GELU input */
-    float *gel;            /* (B,T,F) GELU output */
+    float *gel;            /* (B,T,F) GELU output: one buffer shared by all layers (backward recomputes it) */
     float *x2;             /* (B,T,C) dropout(gel W2^T + b2) + h1: LN2 input */
     float *mean2, *rstd2;  /* (B*T) */
 } LayerActs;
@@ -90,7 +90,6 @@ static void layout(EncoderState *s, Arena *a, size_t *bytes) {
         A->pre = take(a, bytes, N * F);
         if (s->train) {
             A->x1 = take(a, bytes, N * C);
-            A->gel = take(a, bytes, N * F);
             A->x2 = take(a, bytes, N * C);
             A->mean1 = take(a, bytes, N);
             A->rstd1 = take(a, bytes, N);
@@ -100,6 +99,10 @@ static void layout(EncoderState *s, Arena *a, size_t *bytes) {
             A->gel = A->pre; /* bias+GELU in place */
             A->x1 = A->x2 = NULL; /* set to tmp: the residual sum overwrites the GEMM output */
         }
+    }
+    if (s->train) { /* the FFN activation: shared, recomputed from pre in backward (saves (L-1)*N*F) */
+        float *gel = take(a, bytes, N * F);
+        for (int l = 0; l < nsets; l++) s->acts[l].gel = gel;
     }
     s->tmp = take(a, bytes, N * C);
     if (!s->train) s->acts[0].x1 = s->acts[0].x2 = s->tmp;
@@ -344,6 +347,7 @@ void encoder_backward_multi(const ModelConfig *cfg, const EncoderParams *w, Enco
         memcpy(s->br, s->bx, bytes); /* residual into h1 */
         dropout_backward(s->bx, N, C, &d2);
         memset(s->bf, 0, (size_t)N * F * sizeof(float));
+        gelu_forward(A->gel, A->pre, (size_t)N * F); /* recomputed: not kept per layer */
         linear_backward(s->bf, G->fc2_w, G->fc2_b, s->bx, A->gel, P->fc2_w, N, F, C);
         gelu_backward(s->bf, A->pre, s->bf, (size_t)N * F);
         linear_backward(s->br, G->fc1_w, G->fc1_b, s->bf, A->h1, P->fc1_w, N, C, F);
