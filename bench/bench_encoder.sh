@@ -37,6 +37,8 @@ L=$(sed -n 's/.*"num_hidden_layers": *\([0-9]*\).*/\1/p' "$M/config.json")
 echo "model: $M (XLM-R $SIZE shape, random init, vocab 16,002 of xlmr16k.model — XLM-R's 250,002-row"
 echo "       embedding only adds a table lookup), $n sentences, max-len 128, batch 32, layer $L mean, $THREADS threads"
 
+HAVE_PT=1
+"$PY" -c 'import torch, transformers' 2>/dev/null || { HAVE_PT=0; echo "SKIP PyTorch: no torch + transformers at $PY (tools/setup-venv.sh makes them); xstilts alone"; }
 TIME=""; [ -x /usr/bin/time ] && TIME="/usr/bin/time -f %M -o $W/rss.txt"
 gt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a > b)}'; }
 best_xs=0; best_xs_tok=0; best_xs_cpu=1e9; xs_rss=0
@@ -53,6 +55,7 @@ for r in $(seq 1 "$N_RUNS"); do
   echo "  xstilts run $r: $sps sentences/s, $tps tokens/s, $cpu CPU s, peak RSS ${xs_rss} MiB   (load $(cut -d' ' -f1 /proc/loadavg))"
   if gt "$sps" "$best_xs"; then best_xs=$sps; best_xs_tok=$tps; fi
   if gt "$best_xs_cpu" "$cpu"; then best_xs_cpu=$cpu; fi
+  [ "$HAVE_PT" = 1 ] || continue
 
   js=$(OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=$THREADS "$PY" bench/torch_encoder.py --model "$M" --sentences "$W/sents.txt" \
     --layer "$L" --pool mean --batch 32 --max-len 128 --threads "$THREADS" --out "$W/pt.npy" 2>"$W/pt.log" | tail -1)
@@ -67,6 +70,11 @@ for r in $(seq 1 "$N_RUNS"); do
   if gt "$best_pt_cpu" "$cpu"; then best_pt_cpu=$cpu; fi
 done
 
+if [ "$HAVE_PT" = 0 ]; then
+  printf '| xstilts encode | XLM-R-%s, %d Tatoeba sentences, len<=128, b32, %s threads | %.1f | %.0f | %s CPU s | %s MiB |\n' \
+    "$SIZE" "$n" "$THREADS" "$best_xs" "$best_xs_tok" "$best_xs_cpu" "$xs_rss"
+  exit 0
+fi
 # Same embeddings? (different tokenizer implementations and kernels: agree to float32 rounding)
 "$PY" - "$W/xs.npy" "$W/pt.npy" <<'EOF'
 import sys, numpy as np
