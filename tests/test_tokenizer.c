@@ -58,7 +58,7 @@ static void check_goldens_paths(const char *model, const char *ids, int vocab) {
     for (int i = 0; i < in.n; i++) encoding_init(&outs[i]);
     XsErr err;
     err_clear(&err);
-    assert_int_equal(tokenizer_encode_batch(t, (const char *const *)in.line, in.len, in.n, 0, outs, &err), 0);
+    assert_int_equal(tokenizer_encode_batch(t, (const char *const *)in.line, in.len, NULL, NULL, in.n, 0, outs, NULL, &err), 0);
     bad = 0;
     for (int i = 0; i < in.n; i++) {
         if (!gold_match(g.line[i], g.len[i], outs[i].ids, outs[i].n, ids, i + 1, bad < 5)) bad++;
@@ -251,8 +251,10 @@ static void test_single_truncation_and_errors(void **state) {
         encoding_init(&outs[i]);
     }
     err_clear(&err);
-    assert_int_equal(tokenizer_encode_batch(t, texts, lens, 20, 0, outs, &err), -1);
-    assert_non_null(strstr(err.msg, "text 13:"));
+    int bad = -1;
+    assert_int_equal(tokenizer_encode_batch(t, texts, lens, NULL, NULL, 20, 0, outs, &bad, &err), -1);
+    assert_int_equal(bad, 13);
+    assert_non_null(strstr(err.msg, "UTF-8"));
     for (int i = 0; i < 20; i++) encoding_free(&outs[i]);
     encoding_free(&full);
     encoding_free(&e);

@@ -134,18 +134,14 @@ static int cmp_len_desc(const void *a, const void *b) {
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* Tokenizes lines[first, first+n) into encs; on failure finds the failing line for the message. */
+/* Tokenizes lines[first, first+n) into encs; on failure names the first failing line. */
 static void tokenize_chunk(const Tokenizer *tok, const Line *lines, long first, int n, int max_len,
                            const char **texts, size_t *lens, Encoding *encs) {
     for (int i = 0; i < n; i++) { texts[i] = lines[first + i].s; lens[i] = lines[first + i].len; }
     XsErr err = {0};
-    if (tokenizer_encode_batch(tok, texts, lens, n, max_len, encs, &err) == 0) return;
-    for (int i = 0; i < n; i++) {
-        XsErr e1 = {0};
-        if (tokenizer_encode(tok, texts[i], lens[i], NULL, 0, max_len, &encs[i], &e1))
-            xs_die("<stdin>:%ld: %s", first + i + 1, e1.msg);
-    }
-    xs_die("<stdin>: %s", err.msg);
+    int bad = -1;
+    if (tokenizer_encode_batch(tok, texts, lens, NULL, NULL, n, max_len, encs, &bad, &err) == 0) return;
+    xs_die("<stdin>:%ld: %s", first + bad + 1, err.msg);
 }
 
 int cmd_encode(int argc, char **argv) {

@@ -112,6 +112,8 @@ int cmd_tokenize(int argc, char **argv) {
     char **lines = xcalloc(CHUNK_LINES, sizeof *lines);
     size_t *caps = xcalloc(CHUNK_LINES, sizeof *caps);
     size_t *lens = xcalloc(CHUNK_LINES, sizeof *lens);
+    size_t *lens_a = xcalloc(CHUNK_LINES, sizeof *lens_a), *lens_b = xcalloc(CHUNK_LINES, sizeof *lens_b);
+    const char **texts_b = xcalloc(CHUNK_LINES, sizeof *texts_b);
     Encoding *encs = xmalloc(CHUNK_LINES * sizeof *encs);
     for (int i = 0; i < CHUNK_LINES; i++) encoding_init(&encs[i]);
     static char obuf[1 << 18];
@@ -132,58 +134,28 @@ int cmd_tokenize(int argc, char **argv) {
         }
         if (n == 0) break;
         int nok = n; /* lines encoded before the first failing one: printed even on error */
-        if (!pair) {
-            if (tokenizer_encode_batch(t, (const char *const *)lines, lens, n, (int)max_len, encs, &err)) {
-                /* the batch names the failing text's index within the chunk: give the line */
-                int idx = 0;
-                if (sscanf(err.msg, "text %d:", &idx) == 1) {
-                    const char *colon = strchr(err.msg, ':');
-                    char msg[sizeof err.msg];
-                    snprintf(msg, sizeof msg, "%s", colon ? colon + 2 : err.msg);
-                    err_set(&err, "<stdin>", lineno + idx + 1, "%s", msg);
-                }
-                nok = idx;
-                rc = 1;
-            }
-        } else {
-            /* pairs: the same chunk-parallel scheme as tokenizer_encode_batch; the first bad line wins */
-            int bad = -1;
-#pragma omp parallel for schedule(dynamic, 8)
+        int bad = -1;
+        if (pair) { /* split each line at its first TAB into the two texts */
             for (int i = 0; i < n; i++) {
-                int seen;
-#pragma omp atomic read
-                seen = bad;
-                if (seen >= 0 && seen < i) continue;
-                XsErr e;
-                err_clear(&e);
                 char *tab = memchr(lines[i], '\t', lens[i]);
-                int fail = 0;
                 if (!tab) {
-                    err_set(&e, "<stdin>", lineno + i + 1, "expected TEXT_A<TAB>TEXT_B (--pair), found no TAB");
-                    fail = 1;
-                } else {
-                    size_t la = (size_t)(tab - lines[i]);
-                    if (tokenizer_encode(t, lines[i], la, tab + 1, lens[i] - la - 1, (int)max_len, &encs[i], &e)) {
-                        char msg[sizeof e.msg];
-                        snprintf(msg, sizeof msg, "%s", e.msg);
-                        err_set(&e, "<stdin>", lineno + i + 1, "%s", msg);
-                        fail = 1;
-                    }
+                    err_set(&err, "<stdin>", lineno + i + 1, "expected TEXT_A<TAB>TEXT_B (--pair), found no TAB");
+                    nok = i;
+                    rc = 1;
+                    break;
                 }
-                if (fail) {
-#pragma omp critical(tokenize_pair_err)
-                    {
-                        if (bad < 0 || i < bad) {
-                            bad = i;
-                            err = e;
-                        }
-                    }
-                }
+                texts_b[i] = tab + 1;
+                lens_b[i] = lens[i] - (size_t)(tab - lines[i]) - 1;
+                lens_a[i] = (size_t)(tab - lines[i]);
             }
-            if (bad >= 0) {
-                nok = bad;
-                rc = 1;
-            }
+        }
+        XsErr e;
+        err_clear(&e);
+        if (tokenizer_encode_batch(t, (const char *const *)lines, pair ? lens_a : lens, pair ? texts_b : NULL,
+                                   pair ? lens_b : NULL, nok, (int)max_len, encs, &bad, &e)) {
+            err_set(&err, "<stdin>", lineno + bad + 1, "%s", e.msg);
+            nok = bad;
+            rc = 1;
         }
         for (int i = 0; i < nok; i++) print_enc(stdout, t, &encs[i], sh);
         lineno += n;
@@ -198,6 +170,9 @@ int cmd_tokenize(int argc, char **argv) {
     }
     free(lines);
     free(caps);
+    free(lens_a);
+    free(lens_b);
+    free(texts_b);
     free(lens);
     free(encs);
     tokenizer_free(t);

@@ -298,8 +298,9 @@ done:
     return rc;
 }
 
-int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const size_t *lens, int n, int max_len,
-                           Encoding *outs, XsErr *err) {
+int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const size_t *lens,
+                           const char *const *texts_b, const size_t *lens_b, int n, int max_len, Encoding *outs,
+                           int *bad_index, XsErr *err) {
     int bad = -1;
     XsErr first;
     err_clear(&first);
@@ -311,7 +312,8 @@ int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const s
         if (skip >= 0 && skip < i) continue;
         XsErr e;
         err_clear(&e);
-        if (tokenizer_encode(t, texts[i], lens[i], NULL, 0, max_len, &outs[i], &e)) {
+        if (tokenizer_encode(t, texts[i], lens[i], texts_b ? texts_b[i] : NULL, texts_b ? lens_b[i] : 0, max_len,
+                             &outs[i], &e)) {
 #pragma omp critical(tok_batch_err)
             {
                 if (bad < 0 || i < bad) {
@@ -321,11 +323,9 @@ int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const s
             }
         }
     }
+    if (bad_index) *bad_index = bad;
     if (bad >= 0) {
-        if (err) {
-            *err = first;
-            err_prefix(err, "text %d: ", bad);
-        }
+        if (err) *err = first;
         return -1;
     }
     return 0;

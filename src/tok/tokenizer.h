@@ -52,9 +52,11 @@ int tokenizer_encode_raw(const Tokenizer *t, const char *text, size_t len, Encod
 int tokenizer_encode(const Tokenizer *t, const char *a, size_t alen, const char *b, size_t blen, int max_len,
                      Encoding *out, XsErr *err);
 
-/* Thread-parallel batch of single texts (OpenMP). errs may be NULL; on failure of text i,
- * returns -1 with err naming `i` (the caller adds file:line). */
-int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const size_t *lens, int n, int max_len,
-                           Encoding *outs, XsErr *err);
+/* Thread-parallel batch (OpenMP) of single texts, or of pairs (texts[i], texts_b[i]) when texts_b is
+ * not NULL. On failure returns -1, *bad_index (may be NULL) = the first failing i, err = its message
+ * (the caller adds file:line); outs[0 .. bad_index) are complete. */
+int tokenizer_encode_batch(const Tokenizer *t, const char *const *texts, const size_t *lens,
+                           const char *const *texts_b, const size_t *lens_b, int n, int max_len, Encoding *outs,
+                           int *bad_index, XsErr *err);
 
 #endif
