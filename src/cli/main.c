@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DEV-ONLY (removed when every command has landed): weak so the binary links while
- * sub-commands are being written in parallel. */
-#pragma weak cmd_tokenize
-#pragma weak cmd_init
-#pragma weak cmd_encode
-#pragma weak cmd_score
-#pragma weak cmd_retrieve
-#pragma weak cmd_aggregate
-
 typedef struct {
     const char *name;
     int (*fn)(int, char **);
@@ -63,10 +54,7 @@ int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 1; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(argv[1], COMMANDS[i].name)) {
-            if (!COMMANDS[i].fn) xs_die("command '%s' is not in this build yet", argv[1]);
-            return COMMANDS[i].fn(argc - 1, argv + 1);
-        }
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "xstilts: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 1;
