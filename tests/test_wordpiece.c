@@ -432,81 +432,6 @@ static void test_pairs_goldens(void **state) {
     free(recs);
 }
 
-/* Development check over every code point (XS_WP_SWEEP=dir made by gen_wordpiece_goldens.py --sweep;
- * skipped otherwise): prints the code points whose "a<c>b" tokenization differs from HF fast. */
-static void test_codepoint_sweep(void **state) {
-    (void)state;
-    const char *dir = getenv("XS_WP_SWEEP");
-    if (!dir) { skip(); return; }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/sweep.txt", dir);
-    XsErr err = {0};
-    size_t len;
-    char *lines = file_read_all(path, &len, &err);
-    assert_non_null(lines);
-    for (int k = 0; k < 2; k++) {
-        snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        WordPiece *wp = wp_load(path, g_vocab[k].lower, &err);
-        assert_non_null(wp);
-        snprintf(path, sizeof path, "%s/sweep.%s.jsonl", dir, g_vocab[k].key);
-        size_t glen;
-        char *gold = file_read_all(path, &glen, &err);
-        assert_non_null(gold);
-        char *gp = gold, *lp = lines;
-        long bad = 0, nlines = 0;
-        Encoding e;
-        encoding_init(&e);
-        while (lp < lines + len && gp < gold + glen) {
-            char *lnl = strchr(lp, '\n'), *gnl = strchr(gp, '\n');
-            json_error_t je;
-            json_t *t = json_loadb(lp, (size_t)(lnl - lp), JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-            json_t *g = json_loadb(gp, (size_t)(gnl - gp), 0, &je);
-            assert_non_null(t);
-            assert_non_null(g);
-            nlines++;
-            const char *text = json_string_value(t);
-            encoding_clear(&e);
-            assert_int_equal(wp_encode(wp, text, json_string_length(t), &e, &err), 0);
-            json_t *ids = json_object_get(g, "ids"), *off = json_object_get(g, "off");
-            int n = (int)json_array_size(ids), i = 0, j = 0;
-            size_t tl = json_string_length(t);
-            /* Words are "a" <c> "b" joined by " ": compare the tokens that start inside each word. */
-            for (size_t pos = 0; pos < tl;) {
-                utf8proc_int32_t cp;
-                utf8proc_ssize_t cl = utf8proc_iterate((const uint8_t *)text + pos + 1, 4, &cp);
-                assert_true(cl > 0 && text[pos] == 'a');
-                size_t wend = pos + 2 + (size_t)cl;
-                int i0 = i, j0 = j;
-                while (i < e.n && (size_t)e.start[i] < wend) i++;
-                while (j < n && (size_t)json_integer_value(json_array_get(off, 2 * (size_t)j)) < wend) j++;
-                int same = i - i0 == j - j0;
-                for (int q = 0; same && q < i - i0; q++)
-                    same = e.ids[i0 + q] == json_integer_value(json_array_get(ids, (size_t)(j0 + q))) &&
-                           e.start[i0 + q] == json_integer_value(json_array_get(off, 2 * (size_t)(j0 + q))) &&
-                           e.end[i0 + q] == json_integer_value(json_array_get(off, 2 * (size_t)(j0 + q) + 1));
-                if (!same) {
-                    bad++;
-                    fprintf(stderr, "sweep %s U+%04X cat %d ours", g_vocab[k].key, (unsigned)cp, (int)utf8proc_category(cp));
-                    for (int q = i0; q < i; q++) fprintf(stderr, " %s", wp_piece(wp, e.ids[q]));
-                    fprintf(stderr, " | HF");
-                    for (int q = j0; q < j; q++) fprintf(stderr, " %s", wp_piece(wp, (int)json_integer_value(json_array_get(ids, (size_t)q))));
-                    fprintf(stderr, "\n");
-                }
-                pos = wend + 1;
-            }
-            json_decref(t);
-            json_decref(g);
-            lp = lnl + 1;
-            gp = gnl + 1;
-        }
-        print_message("sweep [%s]: %ld lines of 256 code points, %ld code points differ\n", g_vocab[k].key, nlines, bad);
-        encoding_free(&e);
-        free(gold);
-        wp_free(wp);
-    }
-    free(lines);
-}
-
 static int teardown(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) { wp_free(g_vocab[k].wp); g_vocab[k].wp = NULL; }
@@ -522,7 +447,6 @@ int main(void) {
         cmocka_unit_test(test_single_goldens),
         cmocka_unit_test(test_pairs_goldens),
         cmocka_unit_test(test_speed),
-        cmocka_unit_test(test_codepoint_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

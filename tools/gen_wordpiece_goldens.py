@@ -284,38 +284,5 @@ def main():
     write_jsonl(os.path.join(OUT, "windows.jsonl"), wrecs)
 
 
-def sweep(out_dir):
-    """Development check over EVERY code point (too big to commit): writes OUT_DIR/vocab.txt (each
-    character as "c" and "##c"), OUT_DIR/sweep.txt (lines of "a<c>b" words, 256 code points a line) and
-    OUT_DIR/sweep.{c,u}.jsonl (HF fast ids + byte offsets, cased / uncased). test_wordpiece compares
-    against them when XS_WP_SWEEP=OUT_DIR is set. "a<c>b" shows whether c is removed (a ##b), a
-    separator (a b), punctuation or CJK (a c b), or part of the word (a ##c' ##b, c' normalized)."""
-    os.makedirs(out_dir, exist_ok=True)
-    cps = [cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF]
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    for cp in cps:
-        ch = chr(cp)
-        if ch != ch.rstrip() or ch in "\n\r" or ch.isspace() or cp == 0x85:
-            continue
-        vocab += [ch, "##" + ch]
-    vocab += ["a", "b", "##a", "##b"]
-    with open(os.path.join(out_dir, "vocab.txt"), "w", encoding="utf-8", newline="\n") as f:
-        f.write("\n".join(vocab) + "\n")
-    lines = [" ".join("a" + chr(cp) + "b" for cp in cps[i:i + 256]) for i in range(0, len(cps), 256)]
-    with open(os.path.join(out_dir, "sweep.txt"), "w", encoding="utf-8", newline="\n") as f:
-        for line in lines:
-            f.write(json.dumps(line) + "\n")  # JSON strings: the lines hold newlines and controls
-    for key, lower in (("c", False), ("u", True)):
-        tk = BertTokenizer(os.path.join(out_dir, "vocab.txt"), do_lower_case=lower)
-        recs = []
-        for line in lines:
-            enc = tk(line, add_special_tokens=False, return_offsets_mapping=True)
-            recs.append({"ids": enc["input_ids"], "off": byte_offsets(line, enc["offset_mapping"])})
-        write_jsonl(os.path.join(out_dir, f"sweep.{key}.jsonl"), recs)
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--sweep":
-        sweep(sys.argv[2])
-    else:
-        main()
+    main()
