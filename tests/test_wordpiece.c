@@ -356,40 +356,6 @@ static void test_random_invariants(void **state) {
     encoding_free(&e2);
 }
 
-static void test_speed(void **state) {
-    (void)state;
-    /* Single-thread throughput on all Tatoeba fixture lines (reported, not asserted). */
-    int n;
-    json_t **recs = read_jsonl("wordpiece/single.jsonl", &n);
-    for (int k = 0; k < 2; k++) {
-        WordPiece *wp = vocab_for(k);
-        Encoding e;
-        encoding_init(&e);
-        long toks = 0;
-        size_t bytes = 0;
-        double t0 = time_now(), busy = 0;
-        for (int r = 0; r < n; r++) {
-            const char *src = json_string_value(json_object_get(recs[r], "src"));
-            if (strncmp(src, "tatoeba.", 8) != 0) continue;
-            size_t len;
-            char *text = tatoeba_line(src, &len);
-            double t1 = time_now();
-            encoding_clear(&e);
-            assert_int_equal(wp_encode(wp, text, len, &e, NULL), 0);
-            busy += time_now() - t1;
-            toks += e.n;
-            bytes += len;
-            free(text);
-        }
-        (void)t0;
-        print_message("wordpiece speed [%s]: %ld tokens, %zu bytes in %.3f s: %.2f M tokens/s, %.1f MB/s (1 thread)\n",
-                      g_vocab[k].key, toks, bytes, busy, toks / busy / 1e6, bytes / busy / 1e6);
-        encoding_free(&e);
-    }
-    for (int r = 0; r < n; r++) json_decref(recs[r]);
-    free(recs);
-}
-
 /* Pairs and truncation through tokenizer.c (H3's) on our vocabs: [CLS] A [SEP] B [SEP], types 0/1,
  * longest_first truncation to max_len, against HF fast (pairs.jsonl). */
 static void test_pairs_goldens(void **state) {
@@ -446,7 +412,6 @@ int main(void) {
         cmocka_unit_test(test_random_invariants),
         cmocka_unit_test(test_single_goldens),
         cmocka_unit_test(test_pairs_goldens),
-        cmocka_unit_test(test_speed),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
