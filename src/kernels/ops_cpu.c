@@ -329,6 +329,21 @@ void attention_forward_cpu(float *ctx, float *att, const float *q, const float *
     }
 }
 
+/* Softmax backward on `rows` rows of dP (leading dimension ld) whose first n entries are live:
+ * dP ← P ⊙ (dP·Mk − Σ P ⊙ dP·Mk) · scale, where Mk (same layout, may be NULL) is the dropout
+ * multiplier applied to P in the forward. */
+static void softmax_rows_backward(float *dP, const float *P, const float *Mk, int rows, int n, int ld, float scale) {
+    for (int t = 0; t < rows; t++) {
+        float *d = dP + (size_t)t * ld;
+        const float *p = P + (size_t)t * ld;
+        if (Mk)
+            for (int j = 0; j < n; j++) d[j] *= Mk[(size_t)t * ld + j];
+        float dot = 0.0f;
+        for (int j = 0; j < n; j++) dot += p[j] * d[j];
+        for (int j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot) * scale;
+    }
+}
+
 void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, const float *att, const float *q,
                             const float *k, const float *v, const float *mask, int B, int T, int C, int NH,
                             const DropSpec *drop, float *scratch, int nthreads) {
@@ -357,15 +372,7 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
         /* dV = Pd^T dctx ; dPd = dctx V^T */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, PP, T, dC, C, 0.0f, dv + off, C);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, 1.0f, dC, C, V, C, 0.0f, dP, T);
-        for (int t = 0; t < T; t++) {
-            float *d = dP + (size_t)t * T;
-            const float *p = P + (size_t)t * T;
-            if (dropping)
-                for (int j = 0; j < kl; j++) d[j] *= Mk[(size_t)t * T + j];
-            float dot = 0.0f;
-            for (int j = 0; j < kl; j++) dot += p[j] * d[j];
-            for (int j = 0; j < kl; j++) d[j] = p[j] * (d[j] - dot) * scale;
-        }
+        softmax_rows_backward(dP, P, dropping ? Mk : NULL, T, kl, T, scale);
         /* dQ = dS K ; dK = dS^T Q */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, dP, T, K, C, 0.0f, dq + off, C);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, dP, T, Q, C, 0.0f, dk + off, C);
@@ -463,15 +470,7 @@ void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float 
         }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, dctx + o, C, 0.0f, dv + o, C);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1.0f, dctx + o, C, v + o, C, 0.0f, dP, n);
-        for (int t = 0; t < n; t++) {
-            float *d = dP + (size_t)t * n;
-            const float *p = P + (size_t)t * n;
-            if (dropping)
-                for (int j = 0; j < n; j++) d[j] *= Mk[(size_t)t * n + j];
-            float dot = 0.0f;
-            for (int j = 0; j < n; j++) dot += p[j] * d[j];
-            for (int j = 0; j < n; j++) d[j] = p[j] * (d[j] - dot) * scale;
-        }
+        softmax_rows_backward(dP, P, dropping ? Mk : NULL, n, n, n, scale);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, k + o, C, 0.0f, dq + o, C);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, q + o, C, 0.0f, dk + o, C);
     }
