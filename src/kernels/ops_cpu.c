@@ -266,6 +266,19 @@ static int clamp_threads(int nthreads) {
     return nthreads < mt ? (nthreads > 0 ? nthreads : 1) : mt;
 }
 
+/* Softmax in place over p[0..n) with every entry live (max-subtracted, as torch.softmax). */
+static void softmax_row(float *p, int n) {
+    float mx = -INFINITY, sum = 0.0f;
+    for (int j = 0; j < n; j++) mx = p[j] > mx ? p[j] : mx;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < n; j++) {
+        p[j] = exp_nonpos(p[j] - mx);
+        sum += p[j];
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < n; j++) p[j] *= inv;
+}
+
 void attention_forward_cpu(float *ctx, float *att, const float *q, const float *k, const float *v,
                            const float *mask, int B, int T, int C, int NH, const DropSpec *drop, float *scratch,
                            int nthreads) {
@@ -291,24 +304,21 @@ void attention_forward_cpu(float *ctx, float *att, const float *q, const float *
             for (int j = 0; j < kl; j++) dense &= m[j] != 0.0f;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, scale, Q, C, K, C, 0.0f, P, T);
             for (int t = 0; t < T; t++) {
-                float *p = P + (size_t)t * T, mx = -INFINITY, sum = 0.0f;
-                for (int j = 0; j < kl; j++)
-                    if ((dense || m[j] != 0.0f) && p[j] > mx) mx = p[j];
+                float *p = P + (size_t)t * T;
                 if (dense) {
-#pragma omp simd reduction(+ : sum)
-                    for (int j = 0; j < kl; j++) {
-                        p[j] = exp_nonpos(p[j] - mx);
-                        sum += p[j];
-                    }
+                    softmax_row(p, kl);
                 } else {
+                    float mx = -INFINITY, sum = 0.0f;
+                    for (int j = 0; j < kl; j++)
+                        if (m[j] != 0.0f && p[j] > mx) mx = p[j];
                     for (int j = 0; j < kl; j++) {
                         float e = m[j] != 0.0f ? exp_nonpos(p[j] - mx) : 0.0f;
                         p[j] = e;
                         sum += e;
                     }
+                    float inv = 1.0f / sum;
+                    for (int j = 0; j < kl; j++) p[j] *= inv;
                 }
-                float inv = 1.0f / sum;
-                for (int j = 0; j < kl; j++) p[j] *= inv;
                 if (att)
                     for (int j = kl; j < T; j++) p[j] = 0.0f;
             }
@@ -395,6 +405,13 @@ static void packed_mask_row(const DropSpec *d, const int32_t *rowmap, int b, int
     for (int j = 0; j < n; j++) out[j] = ops_drop_scale(d, base + (uint64_t)(rowmap[r0 + j] - b * T));
 }
 
+/* Longest sequence of a packed batch (off: (B+1) row offsets). */
+static int packed_max_len(const int32_t *off, int B) {
+    int m = 0;
+    for (int b = 0; b < B; b++) m = off[b + 1] - off[b] > m ? off[b + 1] - off[b] : m;
+    return m;
+}
+
 static int is_prefix(const int32_t *rowmap, int b, int T, int r0, int n) {
     for (int j = 0; j < n; j++)
         if (rowmap[r0 + j] != b * T + j) return 0;
@@ -407,9 +424,8 @@ void attention_packed_forward_cpu(float *ctx, float *att, const float *q, const 
     int hd = C / NH;
     CHECK(hd * NH == C, "hidden %d not divisible by %d heads", C, NH);
     float scale = (float)(1.0 / sqrt((double)hd));
-    int dropping = drop && drop->p > 0.0f, maxn = 0;
-    for (int b = 0; b < B; b++) maxn = off[b + 1] - off[b] > maxn ? off[b + 1] - off[b] : maxn;
-    size_t per = attention_scratch_floats(maxn);
+    int dropping = drop && drop->p > 0.0f;
+    size_t per = attention_scratch_floats(packed_max_len(off, B));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b], r0 = off[b];
@@ -418,17 +434,7 @@ void attention_packed_forward_cpu(float *ctx, float *att, const float *q, const 
         float *P = att ? att + packed_att_offset(off, b, NH) + (size_t)h * n * n : S;
         size_t o = (size_t)r0 * C + h * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q + o, C, k + o, C, 0.0f, P, n);
-        for (int t = 0; t < n; t++) {
-            float *p = P + (size_t)t * n, mx = -INFINITY, sum = 0.0f;
-            for (int j = 0; j < n; j++) mx = p[j] > mx ? p[j] : mx;
-#pragma omp simd reduction(+ : sum)
-            for (int j = 0; j < n; j++) {
-                p[j] = exp_nonpos(p[j] - mx);
-                sum += p[j];
-            }
-            float inv = 1.0f / sum;
-            for (int j = 0; j < n; j++) p[j] *= inv;
-        }
+        for (int t = 0; t < n; t++) softmax_row(P + (size_t)t * n, n);
         const float *PP = P;
         if (dropping) {
             int prefix = rowmap ? is_prefix(rowmap, b, T, r0, n) : 1;
@@ -449,9 +455,8 @@ void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float 
                                    float *scratch, int nthreads) {
     int hd = C / NH;
     float scale = (float)(1.0 / sqrt((double)hd));
-    int dropping = drop && drop->p > 0.0f, maxn = 0;
-    for (int b = 0; b < B; b++) maxn = off[b + 1] - off[b] > maxn ? off[b + 1] - off[b] : maxn;
-    size_t per = attention_scratch_floats(maxn);
+    int dropping = drop && drop->p > 0.0f;
+    size_t per = attention_scratch_floats(packed_max_len(off, B));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(clamp_threads(nthreads))
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH, n = off[b + 1] - off[b], r0 = off[b];
