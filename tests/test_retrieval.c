@@ -366,7 +366,7 @@ static void test_bad_input(void **state) {
     assert_int_equal(file_write_atomic(p, gold, strlen(gold), &err), 0);
     BuccGold g;
     assert_int_equal(bucc_read_gold(p, &g, &err), -1);
-    assert_non_null(strstr(err.msg, ":2: expected \"src_id<TAB>trg_id\""));
+    assert_non_null(strstr(err.msg, ":2: expected 'source_id<TAB>target_id'"));
     /* unify: identical sentences mined once; a stripped-duplicate pair is dropped */
     const char *side = "i1\thello\ni2\tworld\ni3\thello\ni4\t world \ni5\tonly\n";
     assert_int_equal(file_write_atomic(p, side, strlen(side), &err), 0);

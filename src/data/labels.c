@@ -193,3 +193,21 @@ void tags_free(TagFile *t) {
     free(t->tags); free(t->tag_line); free(t->sent); free(t->sent_line);
     memset(t, 0, sizeof *t);
 }
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **labels_pair_set(const LabelList *l, const char *path, size_t *n, XsErr *err) {
+    for (size_t i = 0; i < l->n; i++) {
+        const char *s = l->v[i], *t = strchr(s, '\t');
+        if (!t || t == s || !t[1] || strchr(t + 1, '\t'))
+            return err_set(err, path, l->line[i], "expected 'source_id<TAB>target_id', found '%s'", s), NULL;
+    }
+    char **v = xmalloc((l->n ? l->n : 1) * sizeof *v);
+    if (l->n) memcpy(v, l->v, l->n * sizeof *v);
+    qsort(v, l->n, sizeof *v, cmp_str);
+    size_t m = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (m == 0 || strcmp(v[m - 1], v[i])) v[m++] = v[i];
+    *n = m;
+    return v;
+}

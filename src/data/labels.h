@@ -25,6 +25,10 @@ int labels_read_xnli_tsv(const char *path, const char *lang, LabelList *out, XsE
 /* PAWS-X {dev_2k,test_2k}.tsv: a header (id sentence1 sentence2 label); the last column. */
 int labels_read_pawsx_tsv(const char *path, LabelList *out, XsErr *err);
 void labels_free(LabelList *l);
+/* BUCC pair files: checks that every line is "src<TAB>trg" (two non-empty fields) and returns the
+ * sorted, de-duplicated set as pointers into l (*n of them; free the array, not the strings).
+ * NULL + err naming the first bad line. */
+char **labels_pair_set(const LabelList *l, const char *path, size_t *n, XsErr *err);
 
 /* evaluate.py read_tag: Python-stripped lines; a blank line ends a sentence (two blank lines
  * make an empty sentence, as in the script); a line with tabs contributes its last field

@@ -27,32 +27,13 @@ int metrics_accuracy(const LabelList *gold, const char *gold_path, const LabelLi
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Validates and returns the sorted, de-duplicated pair strings. */
-static char **pair_set(const LabelList *l, const char *path, size_t *n, XsErr *err) {
-    for (size_t i = 0; i < l->n; i++) {
-        const char *s = l->v[i], *t = strchr(s, '\t');
-        if (!t || t == s || !t[1] || strchr(t + 1, '\t'))
-            return err_set(err, path, l->line[i], "expected 'source_id<TAB>target_id', found '%s'", s), NULL;
-    }
-    char **v = xmalloc((l->n ? l->n : 1) * sizeof *v);
-    if (l->n) memcpy(v, l->v, l->n * sizeof *v);
-    qsort(v, l->n, sizeof *v, cmp_str);
-    size_t m = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (m == 0 || strcmp(v[m - 1], v[i])) v[m++] = v[i];
-    *n = m;
-    return v;
-}
-
 int metrics_bucc(const LabelList *gold, const char *gold_path, const LabelList *pred, const char *pred_path,
                  PrfResult *res, XsErr *err) {
     memset(res, 0, sizeof *res);
     size_t ng, np;
-    char **g = pair_set(gold, gold_path, &ng, err);
+    char **g = labels_pair_set(gold, gold_path, &ng, err);
     if (!g) return -1;
-    char **p = pair_set(pred, pred_path, &np, err);
+    char **p = labels_pair_set(pred, pred_path, &np, err);
     if (!p) { free(g); return -1; }
     if (ng == 0) { free(g); free(p); return err_set(err, gold_path, 0, "no gold pairs"); }
     size_t i = 0, j = 0, nc = 0;

@@ -385,46 +385,21 @@ size_t bucc_candidates(const MinedPair *p, size_t np, const BuccSide *src, const
 
 int bucc_read_gold(const char *path, BuccGold *g, XsErr *err) {
     memset(g, 0, sizeof *g);
-    size_t len;
-    char *buf = file_read_all(path, &len, err);
-    if (!buf) return -1;
-    size_t cap = 0;
-    long ln = 0;
-    for (char *p = buf; p < buf + len;) {
-        char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-        char *e = nl ? nl : buf + len;
-        ln++;
-        char *raw = xstrndup(p, (size_t)(e - p)), *line = py_strip(raw);
-        free(raw);
-        p = nl ? nl + 1 : buf + len;
-        char *tab = strchr(line, '\t');
-        if (!tab || strchr(tab + 1, '\t') || tab == line || !tab[1]) {
-            free(line);
-            free(buf);
-            bucc_gold_free(g);
-            return err_set(err, path, ln, "expected \"src_id<TAB>trg_id\", found %s", tab ? "a different number of fields" : "no tab");
-        }
-        if (g->n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            g->line = xrealloc(g->line, cap * sizeof *g->line);
-        }
-        g->line[g->n++] = line;
+    if (labels_read_lines(path, &g->lines, err)) return -1;
+    g->line = labels_pair_set(&g->lines, path, &g->n, err);
+    if (!g->line) {
+        bucc_gold_free(g);
+        return -1;
     }
-    free(buf);
-    qsort(g->line, g->n, sizeof *g->line, cmp_str);
-    /* a set: drop repeated lines */
-    size_t w = 0;
-    for (size_t i = 0; i < g->n; i++) {
-        if (w && !strcmp(g->line[w - 1], g->line[i])) { free(g->line[i]); continue; }
-        g->line[w++] = g->line[i];
+    if (g->n == 0) {
+        bucc_gold_free(g);
+        return err_set(err, path, 0, "expected gold pairs, found an empty file");
     }
-    g->n = w;
-    if (g->n == 0) return err_set(err, path, 0, "expected gold pairs, found an empty file");
     return 0;
 }
 
 void bucc_gold_free(BuccGold *g) {
-    for (size_t i = 0; i < g->n; i++) free(g->line[i]);
+    labels_free(&g->lines);
     free(g->line);
     memset(g, 0, sizeof *g);
 }

@@ -3,6 +3,7 @@
 #ifndef XS_RETRIEVAL_H
 #define XS_RETRIEVAL_H
 #include "core/check.h"
+#include "data/labels.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,8 +70,9 @@ typedef struct BuccCand {
 size_t bucc_candidates(const MinedPair *p, size_t np, const BuccSide *src, const int32_t *src_uniq_line,
                        const BuccSide *trg, const int32_t *trg_uniq_line, BuccCand *out /* (np) */);
 
-/* Gold "src\ttrg" lines (stripped, as a set). */
+/* Gold "src\ttrg" lines (stripped, as a set): sorted pointers into the file's lines. */
 typedef struct BuccGold {
+    LabelList lines;
     char **line;
     size_t n;
 } BuccGold;
