@@ -5,6 +5,7 @@
 
 int cmd_tokenize(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);

@@ -28,13 +28,37 @@ static void help(void) {
            "  --threshold T      apply a threshold chosen on dev (test split)\n"
            "  --candidates FILE  also write every mined candidate as \"src_id<TAB>trg_id<TAB>score\"\n"
            "  --query tgt|src    tatoeba: which side queries (default tgt)\n"
+           "  --src-rows A:B     use rows [A, B) of --src only (several languages encoded in one file)\n"
+           "  --tgt-rows A:B     the same for --tgt\n"
            "  --tile-rows N --tile-cols N   similarity tile held in memory (default 2048 x 4096)\n");
 }
 
-static float *load(const char *path, size_t *n, size_t *d) {
+/* "A:B" -> rows [A, B) of the matrix (NULL: all rows). */
+static void row_range(const char *spec, const char *path, size_t n, size_t *a, size_t *b) {
+    *a = 0;
+    *b = n;
+    if (!spec) return;
+    const char *colon = strchr(spec, ':');
+    char lo[32];
+    long x, y;
+    if (!colon || (size_t)(colon - spec) >= sizeof lo) xs_die("retrieve: expected a row range START:END, found '%s'", spec);
+    memcpy(lo, spec, (size_t)(colon - spec));
+    lo[colon - spec] = 0;
+    if (parse_long(lo, &x) || parse_long(colon + 1, &y) || x < 0 || y <= x)
+        xs_die("retrieve: expected a row range START:END with 0 <= START < END, found '%s'", spec);
+    if ((size_t)y > n) xs_die("%s: row range %s goes past its %zu rows", path, spec, n);
+    *a = (size_t)x;
+    *b = (size_t)y;
+}
+
+static float *load(const char *path, const char *rows, size_t *n, size_t *d) {
     XsErr err = {0};
     float *x = npy_read_f32(path, n, d, &err);
     if (!x) xs_die("%s", err.msg);
+    size_t a, b;
+    row_range(rows, path, *n, &a, &b);
+    if (a > 0) memmove(x, x + a * *d, (b - a) * *d * sizeof *x);
+    *n = b - a;
     if (*n == 0 || *d == 0) xs_die("%s: expected a non-empty [n, d] embedding matrix, found shape (%zu, %zu)", path, *n, *d);
     if (retrieval_normalize(x, *n, *d, path, &err)) xs_die("%s", err.msg);
     return x;
@@ -70,7 +94,7 @@ static FILE *open_out(AtomicFile *af, const char *path) {
 
 int cmd_retrieve(int argc, char **argv) {
     const char *src = NULL, *tgt = NULL, *mode = NULL, *out = NULL, *src_ids = NULL, *tgt_ids = NULL;
-    const char *dev_gold = NULL, *cands = NULL, *retr = "max", *query = "tgt", *v;
+    const char *dev_gold = NULL, *cands = NULL, *retr = "max", *query = "tgt", *src_rows = NULL, *tgt_rows = NULL, *v;
     long k = -1, tile_r = 0, tile_c = 0;
     double threshold = 0;
     int have_th = 0;
@@ -86,6 +110,8 @@ int cmd_retrieve(int argc, char **argv) {
         else if ((v = arg_str(argc, argv, &i, "--candidates"))) cands = v;
         else if ((v = arg_str(argc, argv, &i, "--retrieval"))) retr = v;
         else if ((v = arg_str(argc, argv, &i, "--query"))) query = v;
+        else if ((v = arg_str(argc, argv, &i, "--src-rows"))) src_rows = v;
+        else if ((v = arg_str(argc, argv, &i, "--tgt-rows"))) tgt_rows = v;
         else if (arg_long(argc, argv, &i, "--k", &k)) {}
         else if (arg_long(argc, argv, &i, "--tile-rows", &tile_r)) {}
         else if (arg_long(argc, argv, &i, "--tile-cols", &tile_c)) {}
@@ -108,8 +134,8 @@ int cmd_retrieve(int argc, char **argv) {
         xs_die("retrieve: --src-ids, --tgt-ids, --dev-gold, --threshold and --candidates apply to --mode margin only");
 
     size_t nx, dx, ny, dy;
-    float *x = load(src, &nx, &dx);
-    float *y = load(tgt, &ny, &dy);
+    float *x = load(src, src_rows, &nx, &dx);
+    float *y = load(tgt, tgt_rows, &ny, &dy);
     if (dx != dy) xs_die("retrieve: dimension mismatch: %s has %zu columns, %s has %zu", src, dx, tgt, dy);
     KnnOpts ko = {(size_t)tile_r, (size_t)tile_c};
     AtomicFile af;

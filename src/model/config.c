@@ -91,6 +91,14 @@ int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
         err_set(err, path, 0, "field \"position_embedding_type\": only \"absolute\" is supported");
         goto done;
     }
+    json_t *tc = json_object_get(root, "tokenizer_class");
+    if (tc && !json_is_null(tc)) {
+        if (!json_is_string(tc) || strlen(json_string_value(tc)) >= sizeof cfg->tokenizer_class) {
+            err_set(err, path, 0, "field \"tokenizer_class\": expected a class name string");
+            goto done;
+        }
+        snprintf(cfg->tokenizer_class, sizeof cfg->tokenizer_class, "%s", json_string_value(tc));
+    }
     json_t *dec = json_object_get(root, "is_decoder");
     if (json_is_true(dec)) { err_set(err, path, 0, "field \"is_decoder\": expected false (xstilts runs encoders only)"); goto done; }
     if (cfg->hidden_size % cfg->num_heads) {
@@ -152,6 +160,7 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
         json_object_set_new(r, "eos_token_id", json_integer(2));
     }
     json_object_set_new(r, "position_embedding_type", json_string("absolute"));
+    if (c->tokenizer_class[0]) json_object_set_new(r, "tokenizer_class", json_string(c->tokenizer_class));
     /* "dtype" is what transformers >= 4.56 writes, "torch_dtype" what older versions read */
     json_object_set_new(r, "dtype", json_string("float32"));
     json_object_set_new(r, "torch_dtype", json_string("float32"));

@@ -21,6 +21,7 @@ typedef struct ModelConfig {
     float hidden_dropout;     /* hidden_dropout_prob */
     float attn_dropout;       /* attention_probs_dropout_prob */
     float initializer_range;  /* std of the normal init, 0.02 */
+    char tokenizer_class[64]; /* optional "tokenizer_class" (e5, LaBSE: BERT encoder + XLM-R tokenizer); "" if absent */
 } ModelConfig;
 
 /* Reads dir/config.json. Errors name the file and the missing/bad field. */

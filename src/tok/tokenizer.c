@@ -96,11 +96,52 @@ static Tokenizer *open_wp(const char *vocab, int lower, XsErr *err) {
     return t;
 }
 
+/* The "tokenizer_class" of a model folder: tokenizer_config.json's, else config.json's (as HF's
+ * AutoTokenizer looks them up); "" when neither names one. */
+static int read_tokenizer_class(const char *dir, char *out, size_t cap, XsErr *err) {
+    static const char *const FILES[] = {"tokenizer_config.json", "config.json"};
+    out[0] = 0;
+    for (int i = 0; i < 2; i++) {
+        char cfg[4096];
+        snprintf(cfg, sizeof cfg, "%s/%s", dir, FILES[i]);
+        if (!is_file(cfg)) continue;
+        json_error_t je;
+        json_t *root = json_load_file(cfg, 0, &je);
+        if (!root) return err_set(err, cfg, je.line, "expected JSON: %s", je.text);
+        json_t *v = json_is_object(root) ? json_object_get(root, "tokenizer_class") : NULL;
+        int rc = 0;
+        if (v && !json_is_null(v)) {
+            if (!json_is_string(v)) rc = err_set(err, cfg, 0, "expected tokenizer_class to be a string");
+            else snprintf(out, cap, "%s", json_string_value(v));
+        }
+        json_decref(root);
+        if (rc || out[0]) return rc;
+    }
+    return 0;
+}
+
 Tokenizer *tokenizer_open(const char *path, XsErr *err) {
     char buf[4096];
     if (is_dir(path)) {
+        /* The folder's tokenizer_class decides (BERT encoders with XLM-R's SentencePiece vocabulary,
+         * such as multilingual-e5 or LaBSE, are common); without one, the file present does. */
+        char cls[128];
+        if (read_tokenizer_class(path, cls, sizeof cls, err)) return NULL;
+        int want = -1; /* -1: by file, else TOK_SPM / TOK_WORDPIECE */
+        if (cls[0]) {
+            if (!strncmp(cls, "XLMRobertaTokenizer", 19)) want = TOK_SPM;
+            else if (!strncmp(cls, "BertTokenizer", 13)) want = TOK_WORDPIECE;
+            else {
+                err_set(err, path, 0, "tokenizer_class \"%s\" is not supported (expected XLMRobertaTokenizer[Fast] or BertTokenizer[Fast])", cls);
+                return NULL;
+            }
+        }
         snprintf(buf, sizeof buf, "%s/sentencepiece.bpe.model", path);
-        if (is_file(buf)) return open_spm(buf, err);
+        if (want != TOK_WORDPIECE && is_file(buf)) return open_spm(buf, err);
+        if (want == TOK_SPM) {
+            err_set(err, path, 0, "tokenizer_class %s needs sentencepiece.bpe.model in the folder; it is missing", cls);
+            return NULL;
+        }
         snprintf(buf, sizeof buf, "%s/vocab.txt", path);
         if (is_file(buf)) {
             char cfg[4096];
@@ -109,7 +150,8 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
             if (read_lower_case(cfg, &lower, err)) return NULL;
             return open_wp(buf, lower, err);
         }
-        err_set(err, path, 0, "expected a tokenizer in the model folder (sentencepiece.bpe.model or vocab.txt), found neither");
+        if (want == TOK_WORDPIECE) err_set(err, path, 0, "tokenizer_class %s needs vocab.txt in the folder; it is missing", cls);
+        else err_set(err, path, 0, "expected a tokenizer in the model folder (sentencepiece.bpe.model or vocab.txt), found neither");
         return NULL;
     }
     if (!is_file(path)) {
