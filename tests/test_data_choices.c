@@ -50,6 +50,11 @@ static void test_expected_all(void **state) {
         o.unlabeled = json_is_true(json_object_get(e, "unlabeled"));
         char path[512];
         snprintf(path, sizeof path, FIX "%s", file);
+        ChoiceFormat guess;
+        int un = -1;
+        assert_int_equal(choice_format_guess(path, &guess, &un), 0);
+        assert_int_equal(guess, fmt);
+        assert_int_equal(un, o.unlabeled);
         ChoiceSet s;
         XsErr err = {0};
         long rc = choices_read(path, fmt, &o, &s, &err);
@@ -132,6 +137,18 @@ static void test_format_names(void **state) {
     }
     ChoiceFormat g;
     assert_int_equal(choice_format_parse("swag", &g), -1);
+    int un = -1;
+    assert_int_equal(choice_format_guess("hs/hellaswag_test.jsonl", &g, &un), 0);
+    assert_int_equal(g, CHOICE_HELLASWAG);
+    assert_int_equal(un, 1);
+    assert_int_equal(choice_format_guess("cosmosqa/data/test.jsonl", &g, &un), 0);
+    assert_int_equal(g, CHOICE_COSMOS_JSONL);
+    assert_int_equal(un, 1);
+    assert_int_equal(choice_format_guess("commonsenseqa/train_rand_split.jsonl", &g, &un), 0);
+    assert_int_equal(g, CHOICE_CSQA);
+    assert_int_equal(un, 0);
+    assert_int_equal(choice_format_guess("data/train.csv", &g, &un), -1);
+    assert_int_equal(choice_format_guess("swag/val.jsonl", &g, &un), -1);
     assert_int_equal(choice_format_labels(CHOICE_CSQA)->n, 5);
     assert_int_equal(choice_format_labels(CHOICE_COSMOS_CSV)->n, 4);
 }

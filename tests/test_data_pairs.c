@@ -55,6 +55,11 @@ static void test_expected_all(void **state) {
         o.unlabeled = json_is_true(json_object_get(e, "unlabeled"));
         char path[512];
         snprintf(path, sizeof path, FIX "%s", file);
+        PairFormat guess;
+        int un = -1;
+        assert_int_equal(pair_format_guess(path, &guess, &un), 0); /* the path alone names the layout */
+        assert_int_equal(guess, fmt);
+        assert_int_equal(un, o.unlabeled);
         PairSet s;
         XsErr err = {0};
         long rc = pairs_read(path, fmt, &o, &s, &err);
@@ -161,6 +166,27 @@ static void test_format_names(void **state) {
     }
     PairFormat g;
     assert_int_equal(pair_format_parse("glue", &g), -1);
+    static const struct { const char *path; int fmt, unlabeled; } G[] = {
+        {"glue/MNLI/dev_mismatched.tsv", PAIR_MNLI_TSV, 0},   {"glue/MNLI/test_matched.tsv", PAIR_MNLI_TSV, 1},
+        {"multinli_1.0_train.jsonl", PAIR_MNLI_JSONL, 0},     {"anli_v1.0/R3/test.jsonl", PAIR_ANLI_JSONL, 0},
+        {"d/snli_1.0_train.jsonl", PAIR_SNLI_JSONL, 0},        {"QQP/train.tsv", PAIR_QQP_TSV, 0},
+        {"QQP/test.tsv", PAIR_QQP_TSV, 1},                     {"XNLI-1.0/xnli.test.tsv", PAIR_XNLI_TSV, 0},
+        {"XNLI-MT-1.0/multinli/multinli.train.de.tsv", PAIR_XNLI_MT_TSV, 0},
+        {"xnli/sw.genre.test.tsv", PAIR_MYXNLI_TSV, 0},        {"x-final/en/train.tsv", PAIR_PAWSX_TSV, 0},
+        {"x-final/ja/test_2k.tsv", PAIR_PAWSX_TSV, 0},         {"download/xnli/test-ur.tsv", PAIR_XTREME_XNLI, 1},
+        {"download/pawsx/train-en.tsv", PAIR_XTREME_PAWSX, 0}, {"download/pawsx/test-zh.tsv", PAIR_XTREME_PAWSX, 1},
+        {"download//xnli//dev-de.tsv", PAIR_XTREME_XNLI, 0},   {"dev-de.tsv", -1, 0}, {"notes.txt", -1, 0},
+        {"download/udpos/dev-de.tsv", -1, 0},                 {"", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof G / sizeof *G; i++) {
+        int un = -1;
+        int rc = pair_format_guess(G[i].path, &g, &un);
+        if (G[i].fmt < 0) { assert_int_equal(rc, -1); continue; }
+        if (rc || (int)g != G[i].fmt || un != G[i].unlabeled) print_error("guess %s\n", G[i].path);
+        assert_int_equal(rc, 0);
+        assert_int_equal(g, G[i].fmt);
+        assert_int_equal(un, G[i].unlabeled);
+    }
     assert_string_equal(pair_format_labels(PAIR_QQP_TSV)->labels[1], "1");
     const TaskLabels *nli = task_labels_find("mnli");
     assert_non_null(nli);

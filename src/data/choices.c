@@ -20,6 +20,21 @@ int choice_format_parse(const char *name, ChoiceFormat *f) {
     return -1;
 }
 
+int choice_format_guess(const char *path, ChoiceFormat *f, int *unlabeled) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    int jsonl = n > 6 && !strcmp(b + n - 6, ".jsonl"), csv = n > 4 && !strcmp(b + n - 4, ".csv");
+    int un = 0;
+    if (jsonl && !strncmp(b, "hellaswag_", 10)) *f = CHOICE_HELLASWAG, un = !strncmp(b, "hellaswag_test", 14);
+    else if (jsonl && (strstr(b, "rand_split") || strstr(path, "commonsenseqa"))) *f = CHOICE_CSQA, un = strstr(b, "no_answers") != NULL;
+    else if ((csv || jsonl) && (strstr(path, "cosmos") || strstr(path, "Cosmos")))
+        *f = csv ? CHOICE_COSMOS_CSV : CHOICE_COSMOS_JSONL, un = !strncmp(b, "test", 4);
+    else return -1;
+    if (unlabeled) *unlabeled = un;
+    return 0;
+}
+
 const TaskLabels *choice_format_labels(ChoiceFormat f) {
     return task_labels_find(f == CHOICE_HELLASWAG ? "hellaswag" : f == CHOICE_CSQA ? "commonsenseqa" : "cosmosqa");
 }

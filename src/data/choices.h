@@ -20,6 +20,10 @@ typedef enum {
 /* "hellaswag", "cosmosqa-csv", "cosmosqa-jsonl", "commonsenseqa"; parse returns -1 when unknown. */
 const char *choice_format_name(ChoiceFormat f);
 int choice_format_parse(const char *name, ChoiceFormat *f);
+/* The format a file's path implies (hellaswag_*.jsonl, *rand_split*.jsonl or a commonsenseqa
+ * folder, a cosmos folder's .csv / .jsonl); -1 when the path says nothing. *unlabeled (may be
+ * NULL) is set for hellaswag_test, *no_answers*, and Cosmos QA test files. */
+int choice_format_guess(const char *path, ChoiceFormat *f, int *unlabeled);
 /* hellaswag / cosmosqa: "0".."3"; commonsenseqa: "A".."E". */
 const TaskLabels *choice_format_labels(ChoiceFormat f);
 

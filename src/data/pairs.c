@@ -39,6 +39,43 @@ int pair_format_parse(const char *name, PairFormat *f) {
     return -1;
 }
 
+/* The last three components of path: file name, parent folder, grandparent folder ("" if none). */
+static void path_parts(const char *path, char base[256], char parent[256], char grand[256]) {
+    char *out[3] = {base, parent, grand};
+    size_t end = strlen(path);
+    for (int k = 0; k < 3; k++) {
+        out[k][0] = 0;
+        while (end > 0 && path[end - 1] == '/') end--;
+        size_t start = end;
+        while (start > 0 && path[start - 1] != '/') start--;
+        snprintf(out[k], 256, "%.*s", (int)(end - start), path + start);
+        end = start;
+    }
+}
+
+static int starts(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
+static int ends(const char *s, const char *x) { size_t n = strlen(s), m = strlen(x); return n >= m && !strcmp(s + n - m, x); }
+
+int pair_format_guess(const char *path, PairFormat *f, int *unlabeled) {
+    char b[256], p[256], g[256];
+    path_parts(path, b, p, g);
+    int un = 0, r = 0;
+    if (starts(b, "multinli_1.0_") && ends(b, ".jsonl")) *f = PAIR_MNLI_JSONL;
+    else if (starts(b, "snli_1.0_") && ends(b, ".jsonl")) *f = PAIR_SNLI_JSONL;
+    else if ((!strcmp(p, "R1") || !strcmp(p, "R2") || !strcmp(p, "R3")) && ends(b, ".jsonl")) *f = PAIR_ANLI_JSONL;
+    else if (starts(b, "multinli.train.") && ends(b, ".tsv")) *f = PAIR_XNLI_MT_TSV;
+    else if (!strcmp(b, "xnli.dev.tsv") || !strcmp(b, "xnli.test.tsv")) *f = PAIR_XNLI_TSV;
+    else if (strstr(b, ".genre.") && ends(b, ".tsv")) *f = PAIR_MYXNLI_TSV;
+    else if (!strcmp(g, "x-final") || !strcmp(b, "dev_2k.tsv") || !strcmp(b, "test_2k.tsv")) *f = PAIR_PAWSX_TSV;
+    else if (!strcmp(p, "MNLI") && ends(b, ".tsv")) *f = PAIR_MNLI_TSV, un = starts(b, "test");
+    else if (!strcmp(p, "QQP") && ends(b, ".tsv")) *f = PAIR_QQP_TSV, un = starts(b, "test");
+    else if (!strcmp(p, "xnli") && ends(b, ".tsv") && strchr(b, '-')) *f = PAIR_XTREME_XNLI, un = starts(b, "test-");
+    else if (!strcmp(p, "pawsx") && ends(b, ".tsv") && strchr(b, '-')) *f = PAIR_XTREME_PAWSX, un = starts(b, "test-");
+    else r = -1;
+    if (!r && unlabeled) *unlabeled = un;
+    return r;
+}
+
 const TaskLabels *pair_format_labels(PairFormat f) { return SPEC[f].nli ? &TASK_LABELS_NLI : &TASK_LABELS_BINARY; }
 
 /* Column indices found in the header (or fixed for XTREME's header-less files). */

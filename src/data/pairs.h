@@ -26,6 +26,12 @@ typedef enum {
  * "pawsx", "xtreme-xnli", "xtreme-pawsx". parse returns -1 for an unknown name. */
 const char *pair_format_name(PairFormat f);
 int pair_format_parse(const char *name, PairFormat *f);
+/* The format a file's path implies, from its name and parent folders as the publishers and
+ * XTREME's download script lay them out (e.g. .../MNLI/dev_matched.tsv, .../R2/train.jsonl,
+ * .../x-final/de/dev_2k.tsv, .../download/xnli/test-de.tsv). Returns -1 when the path says
+ * nothing. *unlabeled (may be NULL) is set for files shipped without labels (GLUE test*.tsv,
+ * XTREME test-xx.tsv). */
+int pair_format_guess(const char *path, PairFormat *f, int *unlabeled);
 /* The label list of a format (NLI or binary). */
 const TaskLabels *pair_format_labels(PairFormat f);
 
