@@ -233,6 +233,16 @@ static void test_skip_bad_rows(void **state) {
     assert_int_equal(s.v[1].label, 3);
     assert_int_equal(s.v[1].line, 6);
     choices_free(&s);
+    /* CRLF files: the record ends drop "\r\n", a quoted field spanning lines keeps it (Python csv) */
+    p = put_file(dir, "train.csv", "id,context,question,answer0,answer1,answer2,answer3,label\r\n"
+                                   "1,\"two\r\nlines\",q,a,b,c,d,1\r\n2,c,q,a,b,c,d,2\r\n");
+    assert_int_equal(choices_read(p, CHOICE_COSMOS_CSV, NULL, &s, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.v[0].context, "two\r\nlines q");
+    assert_string_equal(s.v[1].id, "2");
+    assert_int_equal(s.v[1].label, 2);
+    assert_int_equal(s.v[1].line, 4);
+    choices_free(&s);
     p = put_file(dir, "dev.jsonl", CSQA("A", CH5) CSQA("G", CH5) "{\n" CSQA("E", CH5));
     assert_int_equal(choices_read(p, CHOICE_CSQA, &o, &s, &err), 2);
     assert_int_equal(s.n, 2);

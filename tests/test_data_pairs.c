@@ -299,6 +299,15 @@ static void test_malformed(void **state) {
     /* invalid UTF-8 (any reader) */
     p = put_file(dir, "dev_2k.tsv", "id\tsentence1\tsentence2\tlabel\n1\ta\xC3\x28\tb\t1\n");
     expect_error(p, PAIR_PAWSX_TSV, NULL, "2: expected UTF-8 text, found an invalid byte sequence at byte 4 of the line");
+    {   /* a NUL byte would cut a field silently: an error */
+        char path[1100];
+        snprintf(path, sizeof path, "%s/nul.tsv", dir);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fwrite("id\tsentence1\tsentence2\tlabel\n1\ta\0b\tc\t1\n", 1, 39, f);
+        fclose(f);
+        expect_error(path, PAIR_PAWSX_TSV, NULL, "2: expected text, found a NUL byte at byte 4 of the line");
+    }
     tu_rmtree(dir);
     free(dir);
 }

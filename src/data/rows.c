@@ -25,10 +25,16 @@ int lines_next(LineReader *r, char **line, size_t *len, XsErr *err) {
     r->lineno++;
     size_t k = (size_t)n;
     if (k && r->buf[k - 1] == '\n') k--;
-    if (k && r->buf[k - 1] == '\r') k--;
+    r->crlf = k && r->buf[k - 1] == '\r';
+    if (r->crlf) k--;
     r->buf[k] = 0;
     char *s = r->buf;
     if (r->lineno == 1 && k >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) { s += 3; k -= 3; }
+    const char *nul = memchr(s, 0, k);
+    if (nul) {
+        err_set(err, r->path, r->lineno, "expected text, found a NUL byte at byte %zu of the line", (size_t)(nul - s) + 1);
+        return ROWS_BAD;
+    }
     long bad = utf8_first_invalid(s, k);
     if (bad >= 0) {
         err_set(err, r->path, r->lineno, "expected UTF-8 text, found an invalid byte sequence at byte %ld of the line", bad + 1);
@@ -90,6 +96,7 @@ static int csv_record(RowReader *r, char *s, XsErr *err) {
             for (;;) {
                 if (*s == 0) {               /* the quoted field goes on on the next line */
                     char *line; size_t len;
+                    if (r->lr.crlf) put(r, &n, '\r');
                     int rc = lines_next(&r->lr, &line, &len, err);
                     if (rc == ROWS_EOF)
                         return err_set(err, path, r->line, "expected a closing quote for the field opened on this line, found the end of the file"), ROWS_BAD;

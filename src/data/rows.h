@@ -18,11 +18,13 @@ typedef struct LineReader {
     char *buf;         /* (cap) the current line, NUL-terminated, without its \n or \r\n */
     size_t cap;
     long lineno;       /* 1-based number of the current line */
+    int crlf;          /* the current line ended in \r\n (a CSV field spanning it keeps "\r\n", as Python's csv) */
 } LineReader;
 
 int lines_open(LineReader *r, const char *path, XsErr *err);
 /* ROWS_OK with *line and *len (a UTF-8 BOM on line 1 is dropped); ROWS_EOF; ROWS_FATAL on I/O error;
- * ROWS_BAD when the line is not valid UTF-8 (err says where; the line is consumed). */
+ * ROWS_BAD when the line is not valid UTF-8 or holds a NUL byte (err says where; the line is
+ * consumed). */
 int lines_next(LineReader *r, char **line, size_t *len, XsErr *err);
 void lines_close(LineReader *r);
 
