@@ -337,10 +337,9 @@ def squad_v2():
     return data
 
 
-def slice_squad(path, n_par):
+def slice_squad(path, n_art, n_par):
     d = json.load(open(path, encoding="utf-8"))
-    art = d["data"][0]
-    out = {"data": [dict(art, paragraphs=art["paragraphs"][:n_par])]}
+    out = {"data": [dict(art, paragraphs=art["paragraphs"][:n_par]) for art in d["data"][:n_art]]}
     if "version" in d:
         out["version"] = d["version"]
     return out
@@ -350,13 +349,13 @@ def gen_qa(args, out):
     (out / "squad").mkdir(parents=True, exist_ok=True)
     with open(out / "squad" / "dev-v2.0.json", "w", encoding="utf-8") as f:
         json.dump(squad_v2(), f, ensure_ascii=False)
-    for sub, files in (("xquad", [("xquad.de.json", 2), ("xquad.zh.json", 2)]),
-                       ("tydiqa", [("tydiqa-goldp-dev-english.json", 3), ("tydiqa-goldp-dev-arabic.json", 2)])):
+    for sub, files in (("xquad", [("xquad.de.json", 1, 2), ("xquad.zh.json", 1, 2)]),
+                       ("tydiqa", [("tydiqa-goldp-dev-english.json", 6, 1), ("tydiqa-goldp-dev-arabic.json", 4, 1)])):
         (out / sub).mkdir(parents=True, exist_ok=True)
         src_dir = Path(args.data) / ("xquad" if sub == "xquad" else "tydiqa-goldp")
-        for name, n in files:
+        for name, na, npar in files:
             with open(out / sub / name, "w", encoding="utf-8") as f:
-                json.dump(slice_squad(src_dir / name, n), f, ensure_ascii=False)
+                json.dump(slice_squad(src_dir / name, na, npar), f, ensure_ascii=False)
 
 
 def gen_mlm(out):
