@@ -395,6 +395,67 @@ static void test_stream_stops(void **state) {
     assert_int_equal(tag_format_parse("conll", &f), -1);
 }
 
+static void test_format_guess(void **state) {
+    (void)state;
+    static const struct { const char *path; int ok; TagFormat f; int untagged; const char *lang; } G[] = {
+        {"ud-treebanks-v2.5/UD_French-GSD/fr_gsd-ud-train.conllu", 1, TAGF_CONLLU, 0, "fr"},
+        {"x/UD_Chinese-GSD/zh_gsd-ud-test.conllu", 1, TAGF_CONLLU, 0, "zh"},
+        {"download/udpos/train-en.tsv", 1, TAGF_COLUMNS, 0, "en"},
+        {"download/udpos/test-tl.tsv", 1, TAGF_COLUMNS, 1, "tl"},
+        {"/data/download/panx/dev-de.tsv", 1, TAGF_COLUMNS, 0, "de"},
+        {"panx_dataset/de-dev", 1, TAGF_PANX, 0, "de"},
+        {"panx_dataset/en-train", 1, TAGF_PANX, 0, "en"},
+        {"GermEval2014/NER-de-train.tsv", 1, TAGF_GERMEVAL, 0, "de"},
+        {"germeval14-dev.tsv", 1, TAGF_GERMEVAL, 0, "de"},
+        {"ccg/ccg.dev", 1, TAGF_CCG_JIANT, 0, "en"},
+        {"ccg/train.tsv", 0, 0, 0, ""},
+        {"MNLI/dev_matched.tsv", 0, 0, 0, ""},
+        {"de-devel", 0, 0, 0, ""},
+        {"DE-dev", 0, 0, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof G / sizeof *G; i++) {
+        TagFormat f = TAGF_NFORMATS;
+        int un = -1;
+        char lang[16];
+        int rc = tag_format_guess(G[i].path, &f, &un, lang);
+        if (!G[i].ok) { if (rc != -1) fail_msg("%s: guessed %s", G[i].path, tag_format_name(f)); continue; }
+        if (rc) fail_msg("%s: no guess", G[i].path);
+        if (f != G[i].f) fail_msg("%s: %s, expected %s", G[i].path, tag_format_name(f), tag_format_name(G[i].f));
+        assert_int_equal(un, G[i].untagged);
+        assert_string_equal(lang, G[i].lang);
+    }
+}
+
+static void test_tagset_json(void **state) {
+    (void)state;
+    TagSet js, seen;
+    XsErr err = {0};
+    assert_int_equal(tagset_read_json(tu_fixture("data/ccg/tags_to_id.json"), &js, &err), 0);
+    TagCorpus c = read_ok("data/ccg/ccg.train", TAGF_CCG_JIANT, NULL);
+    tagset_init(&seen);
+    tagset_add_corpus(&seen, &c);
+    tagset_sort(&seen);
+    assert_int_equal(js.n, seen.n);
+    for (size_t i = 0; i < js.n; i++) assert_string_equal(js.names[i], seen.names[i]);
+    assert_int_equal(tagset_find(&js, "NP[nb]/N"), 9);
+    tagset_free(&js);
+    tagset_free(&seen);
+    tag_corpus_free(&c);
+    const char *p = write_tmp("t.json", "{\"N\": 0, \"NP\": 2}");
+    assert_int_equal(tagset_read_json(p, &js, &err), -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s: tag \"NP\": expected an id in 0..1", p);
+    assert_string_equal(err.msg, want);
+    p = write_tmp("t.json", "{\"N\": 1, \"NP\": \"1\"}");
+    assert_int_equal(tagset_read_json(p, &js, &err), -1);
+    snprintf(want, sizeof want, "%s: tags \"N\" and \"NP\" have the same id 1", p);
+    assert_string_equal(err.msg, want);
+    p = write_tmp("t.json", "[\"N\"]");
+    assert_int_equal(tagset_read_json(p, &js, &err), -1);
+    snprintf(want, sizeof want, "%s: expected a JSON object {\"tag\": id, ...}", p);
+    assert_string_equal(err.msg, want);
+}
+
 static int teardown(void **state) {
     (void)state;
     if (tmp_dir) { tu_rmtree(tmp_dir); free(tmp_dir); tmp_dir = NULL; }
@@ -413,6 +474,8 @@ int main(void) {
         cmocka_unit_test(test_ccg),
         cmocka_unit_test(test_skip_bad_rows_columns),
         cmocka_unit_test(test_stream_stops),
+        cmocka_unit_test(test_format_guess),
+        cmocka_unit_test(test_tagset_json),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -288,6 +288,10 @@ def gen_ccg(out):
             for text, tags in rows:
                 assert len(text.split(" ")) == len(tags.split())
                 f.write(f"{text}\t{tags}\n")
+    # jiant's tags_to_id.json: every supertag of train, here in sorted order
+    tags = sorted({t for _, tg in CCG for t in tg.split()})
+    with open(d / "tags_to_id.json", "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(tags)}, f, ensure_ascii=False)
     with open(d / "train.tsv", "w", encoding="utf-8") as f:
         for i, (text, tags) in enumerate(CCG):
             if i:

@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "data/conll.h"
 #include "data/rows.h"
+#include "data/squad_json.h"
 #include "core/util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,63 @@ int tag_format_parse(const char *name, TagFormat *f) {
     for (int i = 0; i < TAGF_NFORMATS; i++)
         if (!strcmp(name, FORMAT_NAMES[i])) { *f = (TagFormat)i; return 0; }
     return -1;
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+/* lang = s[0..n) when it looks like a language code (2-3 lowercase ASCII letters). */
+static void take_lang(const char *s, size_t n, char lang[16]) {
+    if (!lang) return;
+    lang[0] = 0;
+    if (n < 2 || n > 3) return;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'a' || s[i] > 'z') return;
+    memcpy(lang, s, n);
+    lang[n] = 0;
+}
+
+int tag_format_guess(const char *path, TagFormat *f, int *untagged, char lang[16]) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char parent[256] = "";
+    if (b > path) {
+        const char *e = b - 1, *s = e;
+        while (s > path && s[-1] != '/') s--;
+        snprintf(parent, sizeof parent, "%.*s", (int)(e - s), s);
+    }
+    int un = 0;
+    if (lang) lang[0] = 0;
+    static const char *const splits[] = {"train", "dev", "test"};
+    if (ends_with(b, ".conllu")) {
+        *f = TAGF_CONLLU;
+        const char *u = strchr(b, '_');
+        if (u) take_lang(b, (size_t)(u - b), lang);
+    } else if ((!strcmp(parent, "udpos") || !strcmp(parent, "panx")) && ends_with(b, ".tsv") && strchr(b, '-')) {
+        *f = TAGF_COLUMNS;
+        un = !strncmp(b, "test-", 5);
+        const char *d = strchr(b, '-');
+        take_lang(d + 1, strlen(d + 1) - 4, lang);
+    } else if (!strncmp(b, "NER-de-", 7) || (!strncmp(b, "germeval", 8) && ends_with(b, ".tsv"))) {
+        *f = TAGF_GERMEVAL;
+        if (lang) strcpy(lang, "de");
+    } else if (!strcmp(b, "ccg.train") || !strcmp(b, "ccg.dev") || !strcmp(b, "ccg.test")) {
+        *f = TAGF_CCG_JIANT;
+        if (lang) strcpy(lang, "en");
+    } else {
+        const char *d = strchr(b, '-');
+        int ok = 0;
+        for (int i = 0; d && i < 3; i++) ok |= !strcmp(d + 1, splits[i]);
+        char tmp[16];
+        take_lang(b, d ? (size_t)(d - b) : 0, tmp);
+        if (!ok || !tmp[0]) return -1;
+        *f = TAGF_PANX;
+        if (lang) strcpy(lang, tmp);
+    }
+    if (untagged) *untagged = un;
+    return 0;
 }
 
 const char *const TAGS_UPOS[17] = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM",
@@ -363,4 +421,32 @@ size_t tagset_map(const TagSet *set, const TagSentence *s, int *ids) {
         if (ids[i] < 0) unknown++;
     }
     return unknown;
+}
+
+int tagset_read_json(const char *path, TagSet *s, XsErr *err) {
+    tagset_init(s);
+    json_t *root = squad_json_load(path, err);
+    if (!root) return -1;
+    int rc = 0;
+    size_t n = json_object_size(root);
+    char **byid = xcalloc(n ? n : 1, sizeof *byid);
+    const char *key;
+    json_t *v;
+    if (!json_is_object(root)) { rc = err_set(err, path, 0, "expected a JSON object {\"tag\": id, ...}"); goto done; }
+    json_object_foreach(root, key, v) {
+        json_int_t id = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (json_is_string(v)) {  /* jiant writes ids as numbers; its loader also accepts strings (int(v)) */
+            long l;
+            if (!parse_long(json_string_value(v), &l)) id = l;
+        }
+        if (id < 0 || (size_t)id >= n) { rc = err_set(err, path, 0, "tag \"%s\": expected an id in 0..%zu", key, n ? n - 1 : 0); goto done; }
+        if (byid[id]) { rc = err_set(err, path, 0, "tags \"%s\" and \"%s\" have the same id %lld", byid[id], key, (long long)id); goto done; }
+        byid[id] = (char *)key;
+    }
+    for (size_t i = 0; i < n; i++) tagset_add(s, byid[i]);
+done:
+    free(byid);
+    json_decref(root);
+    if (rc) tagset_free(s);
+    return rc;
 }

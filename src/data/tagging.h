@@ -21,6 +21,14 @@ typedef enum {
 const char *tag_format_name(TagFormat f);
 int tag_format_parse(const char *name, TagFormat *f);
 
+/* The layout from the path alone, as the publishers and XTREME's download script name files:
+ * "*.conllu" → conllu; ".../udpos/{split}-{lang}.tsv", ".../panx/{split}-{lang}.tsv" → columns (test-*
+ * untagged); "{lang}-{train,dev,test}" (PAN-X as published) → panx; "NER-de-*.tsv", "germeval*.tsv" →
+ * germeval; "ccg.{train,dev,test}" → ccg-jiant. lang (may be NULL) gets the language code the name
+ * holds ("" when none): UD "fr_gsd-ud-test.conllu" → "fr" (what download_data.sh passes as --lang),
+ * "test-de.tsv" → "de", PAN-X "de-dev" → "de". untagged may be NULL. -1 when nothing fits. */
+int tag_format_guess(const char *path, TagFormat *f, int *untagged, char lang[16]);
+
 typedef struct TagSentence {
     char **words;  /* (n) surface words, UTF-8 */
     char **tags;   /* (n) tag strings; NULL when the file carries no tags (opts.untagged) */
@@ -90,6 +98,8 @@ void tagset_add_corpus(TagSet *s, const TagCorpus *c);
 /* Re-orders by byte order of the names, as XTREME's labels.txt (`sort | uniq`) and jiant do. */
 void tagset_sort(TagSet *s);
 void tagset_free(TagSet *s);
+/* jiant's tags_to_id.json ({"tag": id, ...}, ids 0..n-1 each once): the set in id order. */
+int tagset_read_json(const char *path, TagSet *s, XsErr *err);
 /* ids[i] = index of s->tags[i] or -1 when the tag is not in the set; returns how many are -1.
  * CHECK: the sentence has tags. */
 size_t tagset_map(const TagSet *set, const TagSentence *s, int *ids /* (s->n) */);
