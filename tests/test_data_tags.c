@@ -388,6 +388,9 @@ static void test_stream_stops(void **state) {
     n = 0;
     assert_int_equal(tagging_stream(tu_fixture("data/panx/de-dev"), TAGF_PANX, NULL, stop_at_second, &n, NULL, &err), -1);
     assert_string_equal(err.msg, "callback:11: stop");
+    n = 0;
+    assert_int_equal(conllu_stream(tu_fixture("data/ud/zh_gsd-ud-test.conllu"), NULL, stop_at_second, &n, NULL, &err), -1);
+    assert_int_equal(n, 2);
     TagFormat f;
     assert_int_equal(tag_format_parse("germeval", &f), 0);
     assert_int_equal(f, TAGF_GERMEVAL);

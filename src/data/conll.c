@@ -321,10 +321,12 @@ static void take_comment(State *s, const char *line) {
 }
 
 long conllu_stream(const char *path, const TagReadOpts *opts, TagFn fn, void *ctx, TagReadStats *st, XsErr *err) {
+    TagReadStats local;
+    if (!st) { st = &local; memset(st, 0, sizeof *st); }
     State s;
     memset(&s, 0, sizeof s);
     s.path = path;
-    s.o = *opts;
+    if (opts) s.o = *opts;
     s.fn = fn;
     s.ctx = ctx;
     s.st = st;

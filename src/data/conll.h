@@ -17,7 +17,8 @@
  *  - U+200C and ASCII spaces are removed from every word.
  * opts->conllu_words: the UD syntactic words (range lines ignored), nothing dropped or changed.
  * Malformed (error or, with skip_bad_rows, a dropped sentence): not 10 tab-separated columns, an ID
- * out of sequence, a bad range, an empty FORM or UPOS, a HEAD or DEPS head that is not a word. */
+ * out of sequence, a bad range, an empty FORM or UPOS, a HEAD or DEPS head that is not a word.
+ * opts and st may be NULL (st is not cleared: tagging_stream does that). */
 long conllu_stream(const char *path, const TagReadOpts *opts, TagFn fn, void *ctx, TagReadStats *st, XsErr *err);
 
 #endif
