@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *load_json(const char *path, XsErr *err) {
+json_t *squad_json_load(const char *path, XsErr *err) {
     size_t len;
     char *buf = file_read_all(path, &len, err);
     if (!buf) return NULL;
@@ -51,7 +51,7 @@ static int cmp_qa_id(const void *a, const void *b) {
 
 int squad_gold_read(const char *path, SquadGold *g, XsErr *err) {
     memset(g, 0, sizeof *g);
-    json_t *root = load_json(path, err);
+    json_t *root = squad_json_load(path, err);
     if (!root) return -1;
     json_t *data = root;
     if (json_is_object(root)) {
@@ -129,7 +129,7 @@ static long find_id(char **ids, const size_t *order, size_t n, const char *id) {
 
 int qa_preds_read(const char *path, QaPreds *p, XsErr *err) {
     memset(p, 0, sizeof *p);
-    json_t *root = load_json(path, err);
+    json_t *root = squad_json_load(path, err);
     if (!root) return -1;
     if (!json_is_object(root)) {
         json_decref(root);
@@ -165,7 +165,7 @@ void qa_preds_free(QaPreds *p) {
 
 int qa_probs_read(const char *path, QaProbs *p, XsErr *err) {
     memset(p, 0, sizeof *p);
-    json_t *root = load_json(path, err);
+    json_t *root = squad_json_load(path, err);
     if (!root) return -1;
     if (!json_is_object(root)) {
         json_decref(root);

@@ -3,6 +3,7 @@
 #ifndef XS_SQUAD_JSON_H
 #define XS_SQUAD_JSON_H
 #include "core/check.h"
+#include <jansson.h>
 #include <stddef.h>
 
 typedef struct SquadQA {
@@ -16,6 +17,10 @@ typedef struct SquadGold {
     size_t n;
     char *version;    /* the "version" field, or NULL */
 } SquadGold;
+
+/* A whole JSON file through jansson; duplicate keys refused; syntax errors name the line and
+ * column. The caller json_decref()s the result. Shared with data/squad_examples. */
+json_t *squad_json_load(const char *path, XsErr *err);
 
 /* Accepts {"data": [...]} (the SQuAD layout) or a bare list of articles (as XTREME's read_squad
  * does). Duplicate question ids are an error. */
