@@ -19,6 +19,12 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototy
 ifeq ($(WERROR),1)
   WARN  += -Werror
 endif
+# Quiet by default: no compiler lines unless V=1.
+ifeq ($(V),1)
+  Q :=
+else
+  Q := @
+endif
 DEPS_STAMP := build/.deps-ok
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -47,7 +53,7 @@ help:
 	@echo "make demo       the end-to-end demo on bundled real data"
 	@echo "make deps       install missing Debian packages (scripts/install-deps.sh)"
 	@echo "make clean      remove build/"
-	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3"
+	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3 V=1 (show compiler lines)"
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
@@ -56,22 +62,22 @@ $(DEPS_STAMP): scripts/install-deps.sh
 
 $(B)/obj/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
 
 $(B)/libxstilts.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libxstilts.a $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libxstilts.a $(LDLIBS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL) $(B)/libxstilts.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(TESTUTIL) $(B)/libxstilts.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTUTIL) $(B)/libxstilts.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 # Unit tests are C programs (cmocka); CLI tests are shell scripts that drive build*/xstilts.
 # Every one runs; the target fails if any failed, after listing which.
@@ -88,6 +94,7 @@ bench: all
 	@bash bench/run.sh
 
 demo: all
+	@bash scripts/install-deps.sh --models
 	@bash scripts/demo.sh
 
 clean:

