@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <utf8proc.h>
+#include "core/text.h"
 
 /* Lines tokenized at a time: bounds the Encoding memory on big inputs (BUCC: ~400k lines) while
  * still giving length-sorted batches little padding. */
@@ -60,17 +60,13 @@ static Line *split_lines(char *buf, size_t len, long *n_out) {
         lines[n].s = buf + i;
         lines[n].len = l;
         /* Validate here so the error names the line and column (the tokenizer sees one chunk). */
-        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)lines[n].s;
-        size_t k = 0;
-        while (k < l) {
-            utf8proc_int32_t cp;
-            utf8proc_ssize_t r = utf8proc_iterate(p + k, (utf8proc_ssize_t)(l - k), &cp);
-            if (r < 0)
-                xs_die("<stdin>:%ld: expected UTF-8 text, found an invalid byte sequence at byte %zu (0x%02x)", n + 1,
-                       k + 1, p[k]);
-            if (cp == 0) xs_die("<stdin>:%ld: expected text, found a NUL byte at byte %zu", n + 1, k + 1);
-            k += (size_t)r;
-        }
+        const unsigned char *p = (const unsigned char *)lines[n].s;
+        long bad = utf8_first_invalid(lines[n].s, l);
+        const char *nul = memchr(lines[n].s, 0, bad >= 0 ? (size_t)bad : l);
+        if (nul) xs_die("<stdin>:%ld: expected text, found a NUL byte at byte %zu", n + 1, (size_t)(nul - lines[n].s) + 1);
+        if (bad >= 0)
+            xs_die("<stdin>:%ld: expected UTF-8 text, found an invalid byte sequence at byte %ld (0x%02x)", n + 1, bad + 1,
+                   p[bad]);
         n++;
         i = end + 1;
     }

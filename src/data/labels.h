@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Python's str.isspace() (bidi WS/B/S or Zs) — shared with eval/squad. */
-int pystr_isspace(uint32_t c);
 
 typedef struct LabelList {
     char **v;     /* (n) stripped lines / labels */
