@@ -1,6 +1,8 @@
 /* text.c — UTF-8 validation and decoding, Python's str.isspace / str.strip, on bytes. No Unicode
  * tables here: categories, case and normalization are utf8proc's (tok/wordpiece.c, eval/squad.c). */
 #include "core/text.h"
+#include "core/mem.h"
+#include <stdlib.h>
 #include <string.h>
 
 long utf8_first_invalid(const char *str, size_t len) {
@@ -81,4 +83,33 @@ const char *text_strip(const char *s, size_t *len) {
     }
     *len = end - i;
     return s + i;
+}
+
+int text_split_lines(const char *buf, size_t len, const char *source, TextLine **lines_out, long *n_out, XsErr *err) {
+    long n = 0, cap = 1024;
+    TextLine *lines = xmalloc((size_t)cap * sizeof *lines);
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(buf + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        size_t l = end - i;
+        if (l > 0 && buf[i + l - 1] == '\r') l--;
+        /* the first problem of the line, in byte order */
+        long bad = utf8_first_invalid(buf + i, l);
+        const char *nul = memchr(buf + i, 0, bad >= 0 ? (size_t)bad : l);
+        if (nul || bad >= 0) {
+            free(lines);
+            if (nul) return err_set(err, source, n + 1, "expected text, found a NUL byte at byte %zu", (size_t)(nul - buf - i) + 1);
+            return err_set(err, source, n + 1, "expected UTF-8 text, found an invalid byte sequence at byte %ld (0x%02x)",
+                           bad + 1, (unsigned)(unsigned char)buf[i + (size_t)bad]);
+        }
+        if (n == cap) { cap *= 2; lines = xrealloc(lines, (size_t)cap * sizeof *lines); }
+        lines[n].s = buf + i;
+        lines[n].len = l;
+        n++;
+        i = end + 1;
+    }
+    *lines_out = lines;
+    *n_out = n;
+    return 0;
 }

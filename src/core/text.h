@@ -2,6 +2,7 @@
  * UTF-8 validation with the offset of the first bad byte, code point decoding, str.isspace(), str.strip(). */
 #ifndef XS_TEXT_H
 #define XS_TEXT_H
+#include "core/check.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,13 @@ int text_isspace(uint32_t c);
 /* Python's str.strip() of s[0..*len) (valid UTF-8): returns the first kept byte inside s and sets *len
  * to the kept length. Copies and writes nothing. */
 const char *text_strip(const char *s, size_t *len);
+
+typedef struct TextLine { const char *s; size_t len; } TextLine; /* bytes of one line, into the buffer */
+/* Splits buf[0..len) into lines: '\n' ends a line and a '\r' right before it is dropped; a last line
+ * without '\n' counts; an empty input has no lines. Every line must be UTF-8 without NUL bytes, else
+ * -1 with "source:LINE: expected UTF-8 text, found an invalid byte sequence at byte K (0xXX)" or
+ * "...: expected text, found a NUL byte at byte K" (K 1-based in the line). On success *lines
+ * (malloc'd, n entries, pointing into buf: keep buf alive) and *n. */
+int text_split_lines(const char *buf, size_t len, const char *source, TextLine **lines, long *n, XsErr *err);
 
 #endif
