@@ -3,7 +3,7 @@
 # runs scripts/install-deps.sh (apt-get); `make test`/`make demo`/`make deps` do; a missing pkg-config
 # package fails with its name and 'make deps'; the user's CFLAGS/LDFLAGS are kept, after ours.
 set -u
-unset MAKEFLAGS MFLAGS MAKELEVEL
+unset MAKEFLAGS MFLAGS MAKELEVEL MODE WERROR OPT ARCH CFLAGS CPPFLAGS LDFLAGS  # the release build, as a user runs it
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 M="make --no-print-directory"

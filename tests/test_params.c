@@ -172,6 +172,23 @@ static void test_heads_load_save(void **state) {
     assert_true(sqrt(s2 / (C * C)) > 0.01 && sqrt(s2 / (C * C)) < 0.03); /* N(0, 0.02) */
     for (int i = 0; i < C; i++) assert_true(hb[i] == 0.0f);
 
+    /* a pooler the checkpoint lacks (XLMRobertaForMaskedLM has none): added, freshly initialized */
+    Model mp;
+    assert_int_equal(model_open(src, &mp, &e), 0);
+    assert_false(mp.has_pooler);
+    int pk = params_add_pooler(&mp.tab, &mp.cfg);
+    assert_int_equal(model_load_weights(&mp, 0, &e), -1);
+    assert_non_null(strstr(e.msg, "roberta.pooler.dense.weight"));
+    assert_int_equal(model_open(src, &mp, &e), 0);
+    pk = params_add_pooler(&mp.tab, &mp.cfg);
+    assert_int_equal(model_load_weights(&mp, 1, &e), 0);
+    assert_true(mp.has_pooler);
+    assert_ptr_equal(mp.pooler_w, paramset_data(&mp.tab, pk));
+    assert_false(mp.tab.t[pk].loaded);
+    assert_int_equal(model_init_fresh(&mp, 5), 2);
+    assert_true(mp.pooler_w[0] != 0.0f && mp.pooler_b[0] == 0.0f);
+    model_free(&mp);
+
     /* gradients bound through the same table */
     model_alloc_grads(&m);
     assert_ptr_equal(m.g.layers[1].q_b, paramset_grad(&m.tab, params_find(&m.tab, "encoder.layer.1.attention.self.query.bias")));

@@ -195,7 +195,7 @@ int model_open(const char *dir, Model *m, XsErr *err) {
     return 0;
 }
 
-int model_load_weights(Model *m, int fresh_heads_ok, XsErr *err) {
+int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
     CHECK(!m->tab.block, "model_load_weights: needs a model_open'ed model without a block");
     char wpath[1100];
     SafeTensors st;
@@ -225,7 +225,7 @@ int model_load_weights(Model *m, int fresh_heads_ok, XsErr *err) {
     const char **miss = xmalloc((size_t)ps->n * sizeof *miss);
     char (*full)[128] = xmalloc((size_t)ps->n * sizeof *full);
     for (int k = 0; k < ps->n; k++)
-        if (!src[k] && !(fresh_heads_ok && !ps->t[k].base)) {
+        if (!src[k] && !(fresh_ok && k >= m->n_encoder)) {
             snprintf(full[nmiss], sizeof full[nmiss], "%s%s", ps->t[k].base ? prefix : "", ps->t[k].name);
             miss[nmiss] = full[nmiss];
             nmiss++;

@@ -32,7 +32,7 @@ typedef struct Model {
 /* Loading in two steps, so that heads can add their entries in between:
  *   model_open(dir)                 config.json, prefix, the encoder's table (+ pooler when the file has it)
  *   paramset_add(&m->tab, ...)      each head's tensors (HF names, unprefixed: "classifier.dense.weight")
- *   model_load_weights(m, 1)        the block, read from the file; head entries absent from the file keep
+ *   model_load_weights(m, 1)        the block, read from the file; pooler/head entries absent from the file keep
  *                                   loaded = 0 (initialize them: model_init_fresh)
  * model_load = model_open + model_load_weights(m, 0). */
 
@@ -42,10 +42,12 @@ int model_open(const char *dir, Model *m, XsErr *err);
  * state-dict names: base entries with or without the "roberta."/"bert." prefix (detected by model_open),
  * head entries as added. Buffers (*.position_ids, *.token_type_ids) are ignored; other unclaimed
  * tensors are logged ("Some weights of the checkpoint ... were not used") and listed in m->unused;
- * a missing encoder/pooler tensor (or, unless fresh_heads_ok, a missing head tensor) or a shape that
- * disagrees with the table is an error naming the tensor(s), and m is freed. F32/F16/BF16/F64 are
+ * a missing encoder tensor (or, unless fresh_ok, a missing pooler / head tensor: any entry past the
+ * encoder's n_encoder) or a shape that disagrees with the table is an error naming the tensor(s), and m
+ * is freed. With fresh_ok, absent entries stay zero with loaded = 0 (model_init_fresh initializes them,
+ * e.g. a BERT pooler added with params_add_pooler for a checkpoint that has none). F32/F16/BF16/F64 are
  * converted to F32 while reading, straight into the block; peak RSS stays near the f32 size. */
-int model_load_weights(Model *m, int fresh_heads_ok, XsErr *err);
+int model_load_weights(Model *m, int fresh_ok, XsErr *err);
 /* model_open + model_load_weights(m, 0): the encoder (and pooler) of a folder. */
 int model_load(const char *dir, Model *m, XsErr *err);
 /* Writes dir/model.safetensors (F32, every table entry: base entries with m->prefix, heads as named)
