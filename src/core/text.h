@@ -1,7 +1,7 @@
 /* text.h — Python str semantics on UTF-8 bytes, shared by readers, metrics, tokenizers and the CLI:
  * UTF-8 validation with the offset of the first bad byte, code point decoding, str.isspace(), str.strip(). */
-#ifndef XS_TEXT_H
-#define XS_TEXT_H
+#ifndef XS_CORE_TEXT_H
+#define XS_CORE_TEXT_H
 #include "core/check.h"
 #include <stddef.h>
 #include <stdint.h>
