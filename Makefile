@@ -1,5 +1,7 @@
 # xstilts — the only build. `make help` lists the targets. Dependencies come from Debian via
-# pkg-config; scripts/install-deps.sh installs whatever is missing.
+# pkg-config. A plain `make` never installs anything: it names what pkg-config cannot find and points
+# to `make deps`; `make deps`, `make test` and `make demo` (the README's commands) run
+# scripts/install-deps.sh, which installs only what is missing.
 CC      ?= gcc
 PKGS    := openblas jansson libutf8proc
 MODE    ?= release
@@ -25,12 +27,13 @@ ifeq ($(V),1)
 else
   Q := @
 endif
-DEPS_STAMP := build/.deps-ok
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS  := $(WARN) $(OPT) -g $(ARCH) -fopenmp -D_GNU_SOURCE -Isrc $(SAN)
+# Ours; the user's CFLAGS / CPPFLAGS / LDFLAGS (command line or environment) are never overwritten:
+# they come after ours on every command line, so theirs win where they conflict (make CFLAGS=-O3).
+XS_CFLAGS  := $(WARN) $(OPT) -g $(ARCH) -fopenmp -D_GNU_SOURCE -Isrc $(SAN)
+XS_LDFLAGS := -fopenmp $(SAN)
 LDLIBS   = $(PKG_LIBS) -lm
-LDFLAGS := -fopenmp $(SAN)
 
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
@@ -41,47 +44,65 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TESTUTIL := $(B)/obj/tests/testutil.o
 
 .SECONDARY:
-.PHONY: all test asan ubsan bench demo deps clean help
+.PHONY: all test check asan ubsan bench demo deps clean help pkgcheck pkgcheck-test
 all: $(B)/xstilts
 
 help:
 	@echo "make            build build/xstilts"
-	@echo "make test       build and run every test (tests/test_*.c and tests/cli_*.sh)"
+	@echo "make test       install missing packages (scripts/install-deps.sh), build and run every test"
+	@echo "make check      build and run every test, installing nothing"
 	@echo "make asan       the tests under AddressSanitizer + UBSan (build/asan)"
 	@echo "make ubsan      the tests under UBSan alone (build/ubsan)"
 	@echo "make bench      benchmarks side by side with PyTorch / spm_encode / faiss (bench/)"
-	@echo "make demo       the end-to-end demo on bundled real data"
-	@echo "make deps       install missing Debian packages (scripts/install-deps.sh)"
+	@echo "make demo       install missing packages, then the end-to-end demo on bundled real data"
+	@echo "make deps       install missing Debian packages (scripts/install-deps.sh; apt-get, root or sudo)"
 	@echo "make clean      remove build/"
-	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3 V=1 (show compiler lines)"
+	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/install-deps.sh
+deps:
 	@bash scripts/install-deps.sh
-	@mkdir -p build && touch $@
 
-$(B)/obj/%.o: src/%.c | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+# Fails with the names of the pkg-config packages that are missing (no installing here).
+define PKGCHECK
+	@command -v pkg-config >/dev/null 2>&1 || { echo "xstilts: pkg-config not found; install it, or run 'make deps'" >&2; exit 1; }; \
+	missing=""; for p in $(1); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "xstilts: pkg-config cannot find:$$missing. Run 'make deps' to install them (scripts/install-deps.sh, apt-get)," >&2; \
+	  echo "         or install them yourself (Debian: libopenblas-openmp-dev libjansson-dev libutf8proc-dev libcmocka-dev)." >&2; \
+	  exit 1; fi
+endef
+pkgcheck:
+	$(call PKGCHECK,$(PKGS))
+pkgcheck-test:
+	$(call PKGCHECK,$(PKGS) cmocka)
 
-$(B)/obj/tests/%.o: tests/%.c | $(DEPS_STAMP)
+$(B)/obj/%.o: src/%.c | pkgcheck
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c | pkgcheck-test
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
 
 $(B)/libxstilts.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
 $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libxstilts.a $(LDLIBS)
+	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libxstilts.a $(LDLIBS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL) $(B)/libxstilts.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTUTIL) $(B)/libxstilts.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(TESTUTIL) $(B)/libxstilts.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 # Unit tests are C programs (cmocka); CLI tests are shell scripts that drive build*/xstilts.
-# Every one runs; the target fails if any failed, after listing which.
-test: $(TEST_BIN) $(B)/xstilts
+# Every one runs; the target fails if any failed, after listing which. `test` installs what is missing
+# first (one of the README's two commands), then runs `check` in a fresh make (so pkg-config is asked
+# after the install).
+test:
+	@bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory check
+check: $(TEST_BIN) $(B)/xstilts
 	@B=$(B) bash tests/run-all.sh $(TEST_BIN)
 
 asan:
@@ -93,8 +114,9 @@ bench: all
 	@bash scripts/install-deps.sh --bench
 	@bash bench/run.sh
 
-demo: all
+demo:
 	@bash scripts/install-deps.sh --models
+	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 
 clean:

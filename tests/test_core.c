@@ -4,6 +4,7 @@
 #include "core/check.h"
 #include "core/mem.h"
 #include "core/rng.h"
+#include "core/text.h"
 #include "core/util.h"
 #include <math.h>
 #include <stdio.h>
@@ -25,13 +26,13 @@ static void test_rng_order_independent(void **state) {
     (void)state;
     enum { N = 10000 };
     float *a = xmalloc(N * sizeof(float)), *b = xmalloc(N * sizeof(float));
-    rng_dropout_mask(a, N, 0.1f, 42, 7, 3);
-    for (int i = N - 1; i >= 0; i--) b[i] = rng_uniform(42, 7, 3, (uint64_t)i) >= 0.1f ? 1.0f / 0.9f : 0.0f;
+    /* the parallel fill equals a serial fill in reverse order */
+    rng_fill_normal(a, N, 0.0f, 0.02f, 1, 0);
+    for (int i = N - 1; i >= 0; i--) b[i] = 0.0f + 0.02f * rng_normal(1, 0, 0, (uint64_t)i);
     assert_memory_equal(a, b, N * sizeof(float));
     int kept = 0;
-    for (int i = 0; i < N; i++) kept += a[i] != 0;
-    assert_true(kept > 8800 && kept < 9200); /* p = 0.1 */
-    rng_fill_normal(a, N, 0.0f, 0.02f, 1, 0);
+    for (int i = 0; i < N; i++) kept += rng_uniform(42, 7, 3, (uint64_t)i) >= 0.1f;
+    assert_true(kept > 8800 && kept < 9200); /* a dropout mask with p = 0.1 */
     double s = 0, s2 = 0;
     for (int i = 0; i < N; i++) { s += a[i]; s2 += (double)a[i] * a[i]; }
     assert_true(fabs(s / N) < 0.002);
@@ -100,10 +101,49 @@ static void test_parse_and_err(void **state) {
     assert_string_equal(e.msg, "loading task: dev.tsv:118: expected 3 fields, found 2");
 }
 
+/* core/text: Python's strict UTF-8 decoder, str.isspace and str.strip (expected values from CPython:
+ * bytes.decode("utf-8") raising at the offset given, "...".strip()). */
+static void test_text(void **state) {
+    (void)state;
+    assert_int_equal(utf8_first_invalid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10), -1);
+    assert_int_equal(utf8_first_invalid("ab\0c", 4), -1);                  /* NUL is valid UTF-8 */
+    assert_int_equal(utf8_first_invalid("x\xc0\x80", 3), 1);               /* overlong */
+    assert_int_equal(utf8_first_invalid("0123456789\xed\xa0\x80", 13), 10); /* surrogate, after the fast path */
+    assert_int_equal(utf8_first_invalid("\xf4\x90\x80\x80", 4), 0);        /* > U+10FFFF */
+    assert_int_equal(utf8_first_invalid("ab\xe2\x82", 4), 2);              /* truncated */
+    assert_int_equal(utf8_first_invalid("a\x80", 2), 1);                   /* stray continuation */
+    size_t k;
+    assert_int_equal(utf8_decode("\xe2\x82\xac", 3, &k), 0x20AC);
+    assert_int_equal(k, 3);
+    assert_int_equal(utf8_decode("\xe2\x82", 2, &k), 0xFFFD);
+    assert_int_equal(k, 1);
+    long line;
+    size_t col;
+    text_position("ab\ncd\nef", 7, &line, &col);
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 2);
+    int n_space = 0;
+    for (uint32_t c = 0; c < 0x110000; c++) n_space += text_isspace(c);
+    assert_int_equal(n_space, 29); /* sum(chr(c).isspace() for c in range(0x110000)) */
+    assert_false(text_isspace(0x200B));
+    assert_true(text_isspace(0x1F) && text_isspace(0x3000));
+    /* "\u3000\x85 a\xa0b \u200b\u2028".strip() == "a\xa0b \u200b" */
+    const char *s = "\xe3\x80\x80\xc2\x85 a\xc2\xa0" "b \xe2\x80\x8b\xe2\x80\xa8";
+    size_t n = strlen(s);
+    const char *b = text_strip(s, &n);
+    assert_int_equal(b - s, 6);
+    assert_int_equal(n, 8);
+    assert_memory_equal(b, "a\xc2\xa0" "b \xe2\x80\x8b", 8);
+    n = 3;
+    text_strip(" \t\n", &n);
+    assert_int_equal(n, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answer), cmocka_unit_test(test_rng_order_independent),
         cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_parse_and_err),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,7 +128,7 @@ static void check_grads(const char *arch, int ref) {
     float *block = grads_of(&f, R_last, R_mid, &g, demb);
     double worst = 0;
     const char *worst_name = "";
-    for (int i = 0; i < f.m.tab.n; i++) {
+    for (int i = 0; i < f.m.n_encoder; i++) {
         const ParamInfo *p = &f.m.tab.t[i];
         char name[128], what[160];
         snprintf(name, sizeof name, "grad.%s", p->name);
@@ -281,7 +281,7 @@ static void check_fd(const char *arch) {
     double worst = 0, worst_zero = 0;
     const char *worst_name = "";
     int checked = 0;
-    for (int i = 0; i < f.m.tab.n; i++) {
+    for (int i = 0; i < f.m.n_encoder; i++) {
         const ParamInfo *p = &f.m.tab.t[i];
         size_t pick[3] = {0, (p->numel * 7) / 13, (p->numel * 11) / 17};
         double mx = 0;
@@ -310,7 +310,7 @@ static void check_fd(const char *arch) {
     }
     printf("%s finite differences (double forward, h = 1e-4) vs float backward: %d elements, worst rel err %.3g in %s;"
            " key.bias (exactly 0): max |fd|, |ours| = %.3g\n", arch, checked, worst, worst_name, worst_zero);
-    assert_true(checked >= 3 * f.m.tab.n - 3);
+    assert_true(checked >= 3 * f.m.n_encoder - 3);
     assert_true(worst < 1e-4);
     assert_true(worst_zero < 1e-5);
     free(R_last); free(R_mid); free(block); free(g.layers); free(dblk);

@@ -141,14 +141,14 @@ static void test_load_tiny(void **state) {
     assert_string_equal(v.piece[6], PIECES[6]);
     assert_true(v.score[5] == -5.0f);
     /* Q4_0: byte j holds element j (low nibble j) and j + 16 (high nibble 15 - j); scale 0.5 */
-    const float *q = m.w.block + m.tab.t[params_find(&m.tab, "encoder.layer.0.attention.self.key.weight")].offset;
+    const float *q = paramset_get(&m.tab, "encoder.layer.0.attention.self.key.weight");
     for (int b = 0; b < 3; b++)
         for (int j = 0; j < 16; j++) {
             assert_true(q[32 * b + j] == (float)(j - 8) * 0.5f);
             assert_true(q[32 * b + j + 16] == (float)(15 - j - 8) * 0.5f);
         }
     /* f32 tensors copied as they are: emb.pos is tensor 1 */
-    const float *pos = m.w.block + m.tab.t[params_find(&m.tab, "embeddings.position_embeddings.weight")].offset;
+    const float *pos = paramset_get(&m.tab, "embeddings.position_embeddings.weight");
     assert_true(pos[0] == 1.0f && pos[37] == 37 * 0.001f + 1.0f);
     model_free(&m);
     e5vocab_free(&v);

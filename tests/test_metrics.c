@@ -3,6 +3,7 @@
  * predicates of eval/squad against CPython's tables over all code points. */
 #include "testutil.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "data/labels.h"
 #include "eval/squad.h"
@@ -165,7 +166,7 @@ static void test_unicode_tables(void **state) {
         int ucat = utf8proc_category((utf8proc_int32_t)c);
         if (!p.bits[0][c]) { newer += ucat != UTF8PROC_CATEGORY_CN; continue; }
         compared++;
-        int got[5] = {pyu_isspace(c), pyu_isword(c), pyu_is_mlqa_punct(c), pyu_is_case_ignorable(c),
+        int got[5] = {text_isspace(c), pyu_isword(c), pyu_is_mlqa_punct(c), pyu_is_case_ignorable(c),
                       pyu_is_case_ignorable(c) ? 0 : pyu_is_cased(c)};
         for (int k = 0; k < 5; k++)
             if (got[k] != p.bits[k + 1][c]) {
@@ -189,12 +190,6 @@ static void test_unicode_tables(void **state) {
     assert_true(nstr >= 10);
     assert_true(compared > 280000);
     free(lower_to); free(lower_n); free(txt);
-}
-
-/* pystr_isspace (data/labels) and pyu_isspace (eval/squad) are one definition */
-static void test_isspace_same(void **state) {
-    (void)state;
-    for (uint32_t c = 0; c < 0x110000; c++) assert_int_equal(pystr_isspace(c), pyu_isspace(c));
 }
 
 /* normalize_answer on a few strings (expected values printed by the official scripts) */
@@ -221,7 +216,6 @@ static void test_normalize_examples(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalize_examples),
-        cmocka_unit_test(test_isspace_same),
         cmocka_unit_test(test_unicode_tables),
         cmocka_unit_test(test_official_goldens),
     };

@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "core/mem.h"
 #include "eval/qa_post.h"
+#include "tok/windows.h" /* a QA task includes both: QaWindow (tokens) and QaPostWindow (logits) coexist */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static void test_golden_answers(void **state) {
         const char *expected = json_string_value(json_object_get(cs, "expected"));
         json_t *wins = json_object_get(cs, "windows");
         size_t nw = json_array_size(wins);
-        QaWindow *w = xcalloc(nw, sizeof *w);
+        QaPostWindow *w = xcalloc(nw, sizeof *w);
         WinBuf *wb = xcalloc(nw, sizeof *wb);
         for (size_t i = 0; i < nw; i++) {
             json_t *wj = json_array_get(wins, i);
@@ -50,7 +51,7 @@ static void test_golden_answers(void **state) {
                 wb[i].en[t] = json_is_null(o) ? -1 : (int32_t)json_integer_value(json_array_get(o, 1));
                 if (jm) wb[i].mc[t] = (uint8_t)json_integer_value(json_array_get(jm, t));
             }
-            w[i] = (QaWindow){wb[i].s, wb[i].e, wb[i].b, wb[i].en, wb[i].mc, T};
+            w[i] = (QaPostWindow){wb[i].s, wb[i].e, wb[i].b, wb[i].en, wb[i].mc, T};
             with_mc += jm != NULL;
         }
         QaPostOpts o = {(int)json_integer_value(json_object_get(cs, "n_best")),
@@ -81,7 +82,7 @@ static void test_edges(void **state) {
     const char *ctx = "abc d\xc3\xa9" "f";
     float s[4] = {9, 1, 2, 0}, e[4] = {9, 0.5f, 3, 0};
     int32_t b[4] = {-1, 0, 4, -1}, en[4] = {-1, 3, 8, -1};
-    QaWindow w = {s, e, b, en, NULL, 4};
+    QaPostWindow w = {s, e, b, en, NULL, 4};
     QaAnswer a;
     XsErr err = {0};
     assert_int_equal(qa_post_best(ctx, strlen(ctx), &w, 1, NULL, &a, &err), 0);

@@ -380,6 +380,11 @@ static void test_bad_input(void **state) {
     assert_int_equal(ul[2], -1);
     assert_int_equal(ul[3], 4);
     bucc_side_free(&s);
+    /* invalid UTF-8 is an error naming line and byte (Python's open(encoding="utf-8") raises too) */
+    const char *latin1 = "i1\tok\ni2\tcaf\xe9\n";
+    assert_int_equal(file_write_atomic(p, latin1, strlen(latin1), &err), 0);
+    assert_int_equal(bucc_read_side(p, &s, &err), -1);
+    assert_non_null(strstr(err.msg, ":2: expected UTF-8 text, found an invalid byte sequence at byte 7"));
     tu_rmtree(dir);
     free(dir);
 }

@@ -180,8 +180,7 @@ int cmd_init(int argc, char **argv) {
     }
 
     Model m;
-    memset(&m, 0, sizeof m);
-    m.cfg = cfg;
+    model_alloc(&m, &cfg); /* encoder + pooler: the folder loads in HF's AutoModel with no missing keys */
     model_init_random(&m, (uint64_t)seed);
     char dst[1300];
     snprintf(dst, sizeof dst, "%s/%s", target, hf_name);

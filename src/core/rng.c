@@ -38,10 +38,3 @@ void rng_fill_normal(float *x, uint64_t n, float mean, float std, uint64_t seed,
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < (int64_t)n; i++) x[i] = mean + std * rng_normal(seed, stream, 0, (uint64_t)i);
 }
-
-void rng_dropout_mask(float *mask, uint64_t n, float p, uint64_t seed, uint32_t stream, uint32_t step) {
-    float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < (int64_t)n; i++)
-        mask[i] = rng_uniform(seed, stream, step, (uint64_t)i) >= p ? scale : 0.0f;
-}

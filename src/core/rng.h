@@ -16,7 +16,6 @@ float rng_normal(uint64_t seed, uint32_t stream, uint32_t step, uint64_t i);
 
 /* Fill helpers; parallel-safe: element i depends only on (seed, stream, step, i). */
 void rng_fill_normal(float *x, uint64_t n, float mean, float std, uint64_t seed, uint32_t stream);
-/* mask[i] = (u >= p) ? 1/(1-p) : 0, as torch's inverted dropout scales kept units. */
-void rng_dropout_mask(float *mask, uint64_t n, float p, uint64_t seed, uint32_t stream, uint32_t step);
+/* Dropout masks are drawn where they are applied, from rng_uniform (kernels/ops.h DropSpec). */
 
 #endif

@@ -2,49 +2,16 @@
  * str.strip()), errors with file:line. What the labels mean is left to eval/metrics, eval/seqeval. */
 #include "data/labels.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
-int pystr_isspace(uint32_t c) {
-    if ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20)) return 1;
-    switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-        return 1;
-    }
-    return c >= 0x2000 && c <= 0x200A;
-}
-
-/* Code point at s (valid UTF-8 assumed) and its length. */
-static uint32_t cp_at(const char *s, size_t len, size_t *k) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
-    *k = r > 0 ? (size_t)r : 1;
-    return r > 0 ? (uint32_t)cp : 0xFFFD;
-}
-
-/* Python str.strip() of s[0..len) in place; returns the new start, sets *len. */
+/* Python str.strip() of s[0..len) in place (NUL-terminated at the new end); returns the new start. */
 static char *py_strip(char *s, size_t *len) {
-    size_t n = *len, i = 0;
-    while (i < n) {
-        size_t k;
-        uint32_t c = cp_at(s + i, n - i, &k);
-        if (!pystr_isspace(c)) break;
-        i += k;
-    }
-    size_t end = n;
-    while (end > i) {
-        size_t j = end - 1;
-        while (j > i && ((unsigned char)s[j] & 0xC0) == 0x80) j--;  /* start of the last code point */
-        size_t k;
-        uint32_t c = cp_at(s + j, end - j, &k);
-        if (!pystr_isspace(c)) break;
-        end = j;
-    }
-    s[end] = 0;
-    *len = end - i;
-    return s + i;
+    char *b = (char *)text_strip(s, len);
+    b[*len] = 0;
+    return b;
 }
 
 /* Calls fn on every line (universal newlines: \n, \r\n, \r) after a UTF-8 check. */
@@ -54,12 +21,12 @@ static int for_lines(const char *path, LineFn fn, void *ctx, XsErr *err) {
     char *buf = file_read_all(path, &len, err);
     if (!buf) return -1;
     long lineno = 1;
-    for (size_t i = 0; i < len;) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)buf + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (k <= 0) { free(buf); return err_set(err, path, lineno, "expected UTF-8 text, found an invalid byte sequence"); }
-        if (cp == '\n') lineno++;
-        i += (size_t)k;
+    long bad = utf8_first_invalid(buf, len);
+    if (bad >= 0) {
+        size_t col;
+        text_position(buf, (size_t)bad, &lineno, &col);
+        free(buf);
+        return err_set(err, path, lineno, "expected UTF-8 text, found an invalid byte sequence");
     }
     lineno = 1;
     int rc = 0;

@@ -4,11 +4,12 @@
 #ifndef XS_LABELS_H
 #define XS_LABELS_H
 #include "core/check.h"
+#include "core/text.h"
 #include <stddef.h>
 #include <stdint.h>
 
-/* Python's str.isspace() (bidi WS/B/S or Zs) — shared with eval/squad. */
-int pystr_isspace(uint32_t c);
+/* The old name of core/text.h's text_isspace (Python str.isspace), for code written before it moved. */
+#define pystr_isspace(c) text_isspace(c)
 
 typedef struct LabelList {
     char **v;     /* (n) stripped lines / labels */

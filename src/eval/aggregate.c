@@ -3,57 +3,29 @@
 #include "eval/aggregate.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "tasks/registry.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* evaluate.py XTREME_TASK2LANGS (order kept: averages are summed in this order, as Python does), and the keys
- * its METRIC_FUNCTION returns for the task (accuracy(); f1() and bucc_f1(); squad/mlqa em_f1()), the first of
- * them required. Other keys in the input (xstilts score's counts, "task", "lang", seqeval accuracy) are not
- * metrics evaluate.py averages and are skipped. */
-typedef struct { const char *name, *label, *langs; int qa; const char *metrics[4]; } XTask;
-static const XTask TASKS[] = {
-    {"pawsx", "PAWS-X", "de,en,es,fr,ja,ko,zh", 0, {"accuracy"}},
-    {"xnli", "XNLI", "ar,bg,de,el,en,es,fr,hi,ru,sw,th,tr,ur,vi,zh", 0, {"accuracy"}},
-    {"panx", "PAN-X", "ar,he,vi,id,jv,ms,tl,eu,ml,ta,te,af,nl,en,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,yo,my,zh,kk,tr,et,fi,hu", 0, {"f1", "precision", "recall"}},
-    {"udpos", "UD-POS", "af,ar,bg,de,el,en,es,et,eu,fa,fi,fr,he,hi,hu,id,it,ja,kk,ko,mr,nl,pt,ru,ta,te,th,tl,tr,ur,vi,yo,zh", 0, {"f1", "precision", "recall"}},
-    {"bucc2018", "BUCC", "de,fr,ru,zh", 0, {"f1", "precision", "recall"}},
-    {"tatoeba", "Tatoeba", "ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu", 0, {"accuracy"}},
-    {"xquad", "XQuAD", "en,es,de,el,ru,tr,ar,vi,th,zh,hi", 1, {"exact_match", "f1"}},
-    {"mlqa", "MLQA", "en,es,de,ar,hi,vi,zh", 1, {"exact_match", "f1"}},
-    {"tydiqa", "TyDiQA-GoldP", "en,ar,bn,fi,id,ko,ru,sw,te", 1, {"exact_match", "f1"}},
-};
-enum { NTASKS = sizeof TASKS / sizeof TASKS[0] };
-/* evaluate.py XTREME_GROUP2TASK */
-static const struct { const char *name, *label; const char *tasks[4]; } GROUPS[] = {
-    {"classification", "Classification", {"pawsx", "xnli", NULL}},
-    {"tagging", "Structured prediction", {"udpos", "panx", NULL}},
-    {"qa", "Question answering", {"xquad", "mlqa", "tydiqa", NULL}},
-    {"retrieval", "Retrieval", {"bucc2018", "tatoeba", NULL}},
-};
-enum { NGROUPS = sizeof GROUPS / sizeof GROUPS[0] };
+/* The XTREME tasks are the registry's first task_xtreme_count() entries, in evaluate.py's order
+ * (averages are summed in this order, as Python does); their metric_keys are what its METRIC_FUNCTION returns
+ * (accuracy(); f1() and bucc_f1(); squad/mlqa em_f1()), the first of them required. Other keys in the input
+ * (xstilts score's counts, "task", "lang", seqeval accuracy) are not metrics evaluate.py averages and are skipped. */
+enum { MAXTASKS = 16 };
+#define NTASKS task_xtreme_count()
+#define TASK(t) task_at(t)
 
-static const XTask *find_task(const char *name) {
-    for (int t = 0; t < NTASKS; t++)
-        if (!strcmp(TASKS[t].name, name)) return &TASKS[t];
-    return NULL;
+static const TaskInfo *find_task(const char *name) {
+    const TaskInfo *t = task_find(name);
+    return t && t->xtreme_langs ? t : NULL;
 }
-/* Is `lang` in the comma list? */
-static int lang_in(const char *list, const char *lang) {
-    size_t n = strlen(lang);
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t l = c ? (size_t)(c - p) : strlen(p);
-        if (l == n && !strncmp(p, lang, n)) return 1;
-        p = c ? c + 1 : p + l;
-    }
-    return 0;
-}
+static int is_qa(const TaskInfo *t) { return t->type == TASK_SPAN_QA; }
 
-static int is_metric(const XTask *t, const char *key) {
-    for (int m = 0; m < 4 && t->metrics[m]; m++)
-        if (!strcmp(t->metrics[m], key)) return 1;
+static int is_metric(const TaskInfo *t, const char *key) {
+    for (int m = 0; m < 4 && t->metric_keys[m]; m++)
+        if (!strcmp(t->metric_keys[m], key)) return 1;
     return 0;
 }
 
@@ -65,7 +37,7 @@ static int validate(const json_t *res, const char *path, XsErr *err) {
     json_t *tv, *lv, *mv;
     json_object_foreach((json_t *)res, task, tv) {
         if (!json_is_object(tv)) return err_set(err, path, 0, "%s: expected an object {lang: {metric: value}}", task);
-        const XTask *t = find_task(task);
+        const TaskInfo *t = find_task(task);
         json_object_foreach(tv, lang, lv) {
             if (!json_is_object(lv)) return err_set(err, path, 0, "%s.%s: expected an object {metric: value}", task, lang);
             if (!t) continue;
@@ -77,10 +49,10 @@ static int validate(const json_t *res, const char *path, XsErr *err) {
                 if (!isfinite(json_number_value(mv)))
                     return err_set(err, path, 0, "%s.%s.%s: expected a finite number", task, lang, metric);
             }
-            for (int m = 0; m < (t->qa ? 2 : 1); m++)
-                if (!json_object_get(lv, t->metrics[m]))
-                    return err_set(err, path, 0, "%s.%s: expected metric %s%s", task, lang, t->metrics[m],
-                                   t->qa ? " (QA tasks need exact_match and f1)" : "");
+            for (int m = 0; m < (is_qa(t) ? 2 : 1); m++)
+                if (!json_object_get(lv, t->metric_keys[m]))
+                    return err_set(err, path, 0, "%s.%s: expected metric %s%s", task, lang, t->metric_keys[m],
+                                   is_qa(t) ? " (QA tasks need exact_match and f1)" : "");
         }
     }
     return 0;
@@ -110,7 +82,7 @@ static json_t *from_array(const json_t *arr, const char *path, XsErr *err) {
 /* The per-task part of evaluate(): score[metric][lang], avg_<metric>, avg_metric into *out (NULL when no
  * language is present); *missing gets the absent languages (comma-separated, malloc'd, or NULL). */
 enum { MAXMETRICS = 32 };
-static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **missing, const char *path, XsErr *err) {
+static int task_scores(const TaskInfo *t, const json_t *tv, json_t **out, char **missing, const char *path, XsErr *err) {
     json_t *score = json_object();
     const char *mname[MAXMETRICS];
     double msum[MAXMETRICS];
@@ -118,7 +90,7 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
     size_t present = 0, mlen = 0;
     *missing = NULL;
     *out = NULL;
-    for (const char *p = t->langs; *p;) {
+    for (const char *p = t->xtreme_langs; *p;) {
         const char *c = strchr(p, ',');
         size_t l = c ? (size_t)(c - p) : strlen(p);
         char lang[16];
@@ -166,11 +138,11 @@ static int task_scores(const XTask *t, const json_t *tv, json_t **out, char **mi
     json_t *em = json_object_get(score, "avg_exact_match"), *f1 = json_object_get(score, "avg_f1");
     json_t *acc = json_object_get(score, "avg_accuracy");
     double m;
-    if (t->qa && (!em || !f1)) {
+    if (is_qa(t) && (!em || !f1)) {
         json_decref(score);
         return err_set(err, path, 0, "%s: expected metrics exact_match and f1 for a QA task", t->name);
     }
-    if (t->qa) m = (json_real_value(em) + json_real_value(f1)) / 2;
+    if (is_qa(t)) m = (json_real_value(em) + json_real_value(f1)) / 2;
     else if (f1) m = json_real_value(f1);
     else if (acc) m = json_real_value(acc);
     else {
@@ -190,21 +162,22 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
     }
     if (validate(results, path, err)) { json_decref(owned); return NULL; }
     int allow = opts && opts->allow_incomplete;
-    json_t *tasks[NTASKS] = {0};
-    int complete[NTASKS] = {0};
+    json_t *tasks[MAXTASKS] = {0};
+    int complete[MAXTASKS] = {0};
+    CHECK(NTASKS <= MAXTASKS, "more XTREME tasks than MAXTASKS");
     json_t *incomplete = json_object(), *ignored = json_array();
     for (int t = 0; t < NTASKS; t++) {
-        json_t *tv = json_object_get(results, TASKS[t].name);
+        json_t *tv = json_object_get(results, TASK(t)->name);
         if (!tv) continue;
         char *missing = NULL;
-        if (task_scores(&TASKS[t], tv, &tasks[t], &missing, path, err)) { free(missing); goto fail; }
+        if (task_scores(TASK(t), tv, &tasks[t], &missing, path, err)) { free(missing); goto fail; }
         if (missing && !allow) {
             err_set(err, path, 0, "task %s lacks XTREME language(s) %s (evaluate.py would stop here; "
-                    "--allow-incomplete averages over the languages present)", TASKS[t].name, missing);
+                    "--allow-incomplete averages over the languages present)", TASK(t)->name, missing);
             free(missing);
             goto fail;
         }
-        if (missing) json_object_set_new(incomplete, TASKS[t].name, json_string(missing));
+        if (missing) json_object_set_new(incomplete, TASK(t)->name, json_string(missing));
         complete[t] = tasks[t] && !missing;
         free(missing);
     }
@@ -212,13 +185,13 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
     const char *task, *lang;
     json_t *tv, *lv;
     json_object_foreach((json_t *)results, task, tv) {
-        const XTask *x = find_task(task);
+        const TaskInfo *x = find_task(task);
         if (!x) {
             json_array_append_new(ignored, json_string(task));
             continue;
         }
         json_object_foreach(tv, lang, lv) {
-            if (lang_in(x->langs, lang)) continue;
+            if (task_has_lang(x, lang)) continue;
             char b[256];
             snprintf(b, sizeof b, "%s/%s", task, lang);
             json_array_append_new(ignored, json_string(b));
@@ -232,18 +205,19 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
         for (int t = 0; t < NTASKS; t++) s += json_real_value(json_object_get(tasks[t], "avg_metric"));
         json_object_set_new(rep, "all_task", json_real(s / NTASKS));
     }
-    for (int g = 0; g < NGROUPS; g++) {
+    for (int g = 0; g < GROUP_COUNT; g++) {
         double s = 0;
         int n = 0, ok = 1;
-        for (int i = 0; GROUPS[g].tasks[i]; i++, n++) {
-            int t = (int)(find_task(GROUPS[g].tasks[i]) - TASKS);
-            if (!complete[t]) { ok = 0; break; }
-            s += json_real_value(json_object_get(tasks[t], "avg_metric"));
+        for (int t = 0; t < NTASKS && ok; t++) {
+            if ((int)TASK(t)->group != g) continue;
+            n++;
+            if (!complete[t]) ok = 0;
+            else s += json_real_value(json_object_get(tasks[t], "avg_metric"));
         }
-        if (ok) json_object_set_new(rep, GROUPS[g].name, json_real(s / n));
+        if (ok && n) json_object_set_new(rep, task_group_name((TaskGroup)g), json_real(s / n));
     }
     for (int t = 0; t < NTASKS; t++)
-        if (tasks[t]) json_object_set_new(rep, TASKS[t].name, tasks[t]);
+        if (tasks[t]) json_object_set_new(rep, TASK(t)->name, tasks[t]);
     if (json_object_size(incomplete)) json_object_set_new(rep, "incomplete", incomplete);
     else json_decref(incomplete);
     if (json_array_size(ignored)) json_object_set_new(rep, "ignored", ignored);
@@ -260,11 +234,9 @@ fail:
 
 /* ---- renderings ------------------------------------------------------------------------------------- */
 
-static const char *group_of(const char *task) {
-    for (int g = 0; g < NGROUPS; g++)
-        for (int i = 0; GROUPS[g].tasks[i]; i++)
-            if (!strcmp(GROUPS[g].tasks[i], task)) return GROUPS[g].label;
-    return "";
+static const char *group_of(const TaskInfo *t) {
+    const char *l = task_group_label(t->group);
+    return l ? l : "";
 }
 
 int aggregate_write_markdown(const json_t *rep, const char *out_path, XsErr *err) {
@@ -276,41 +248,42 @@ int aggregate_write_markdown(const json_t *rep, const char *out_path, XsErr *err
                "QA tasks score (EM + F1) / 2, the XTREME score is the mean of the 9 task scores (google-research/xtreme evaluate.py).\n\n");
     fprintf(f, "| task | category | languages | metric | score |\n|---|---|---|---|---:|\n");
     for (int t = 0; t < NTASKS; t++) {
-        json_t *ts = json_object_get(rep, TASKS[t].name);
+        json_t *ts = json_object_get(rep, TASK(t)->name);
         if (!ts) continue;
         size_t nl = 1, have = 0;
-        for (const char *p = TASKS[t].langs; *p; p++) nl += *p == ',';
-        json_t *per = json_object_get(ts, TASKS[t].qa ? "f1" : json_object_get(ts, "f1") ? "f1" : "accuracy");
+        for (const char *p = TASK(t)->xtreme_langs; *p; p++) nl += *p == ',';
+        json_t *per = json_object_get(ts, is_qa(TASK(t)) ? "f1" : json_object_get(ts, "f1") ? "f1" : "accuracy");
         have = per ? json_object_size(per) : 0;
-        const char *mark = inc && json_object_get(inc, TASKS[t].name) ? " (incomplete)" : "";
-        if (TASKS[t].qa)
-            fprintf(f, "| %s | %s | %zu/%zu%s | EM / F1 = %.2f / %.2f | %.2f |\n", TASKS[t].label, group_of(TASKS[t].name), have, nl, mark,
+        const char *mark = inc && json_object_get(inc, TASK(t)->name) ? " (incomplete)" : "";
+        if (is_qa(TASK(t)))
+            fprintf(f, "| %s | %s | %zu/%zu%s | EM / F1 = %.2f / %.2f | %.2f |\n", TASK(t)->label, group_of(TASK(t)), have, nl, mark,
                     json_real_value(json_object_get(ts, "avg_exact_match")), json_real_value(json_object_get(ts, "avg_f1")),
                     json_real_value(json_object_get(ts, "avg_metric")));
         else
-            fprintf(f, "| %s | %s | %zu/%zu%s | %s | %.2f |\n", TASKS[t].label, group_of(TASKS[t].name), have, nl, mark,
+            fprintf(f, "| %s | %s | %zu/%zu%s | %s | %.2f |\n", TASK(t)->label, group_of(TASK(t)), have, nl, mark,
                     json_object_get(ts, "avg_f1") ? "F1" : "accuracy", json_real_value(json_object_get(ts, "avg_metric")));
     }
-    for (int g = 0; g < NGROUPS; g++) {
-        json_t *v = json_object_get(rep, GROUPS[g].name);
-        if (v) fprintf(f, "| **%s** (category average) | | | | %.2f |\n", GROUPS[g].label, json_real_value(v));
-        else fprintf(f, "| **%s** (category average) | | | | n/a (tasks missing or incomplete) |\n", GROUPS[g].label);
+    for (int g = 0; g < GROUP_COUNT; g++) {
+        json_t *v = json_object_get(rep, task_group_name((TaskGroup)g));
+        const char *label = task_group_label((TaskGroup)g);
+        if (v) fprintf(f, "| **%s** (category average) | | | | %.2f |\n", label, json_real_value(v));
+        else fprintf(f, "| **%s** (category average) | | | | n/a (tasks missing or incomplete) |\n", label);
     }
     json_t *all = json_object_get(rep, "all_task");
     if (all) fprintf(f, "| **XTREME score** (mean of 9 tasks) | | | | **%.2f** |\n", json_real_value(all));
     else fprintf(f, "| **XTREME score** (mean of 9 tasks) | | | | n/a (tasks missing or incomplete) |\n");
     for (int t = 0; t < NTASKS; t++) {
-        json_t *ts = json_object_get(rep, TASKS[t].name);
+        json_t *ts = json_object_get(rep, TASK(t)->name);
         if (!ts) continue;
-        fprintf(f, "\n## %s (`%s`)\n\n| metric |", TASKS[t].label, TASKS[t].name);
-        for (const char *p = TASKS[t].langs; *p;) {
+        fprintf(f, "\n## %s (`%s`)\n\n| metric |", TASK(t)->label, TASK(t)->name);
+        for (const char *p = TASK(t)->xtreme_langs; *p;) {
             const char *c = strchr(p, ',');
             size_t l = c ? (size_t)(c - p) : strlen(p);
             fprintf(f, " %.*s |", (int)l, p);
             p = c ? c + 1 : p + l;
         }
         fprintf(f, " avg |\n|---|");
-        for (const char *p = TASKS[t].langs; *p; p++)
+        for (const char *p = TASK(t)->xtreme_langs; *p; p++)
             if (*p == ',') fprintf(f, "---:|");
         fprintf(f, "---:|---:|\n");
         const char *metric;
@@ -318,7 +291,7 @@ int aggregate_write_markdown(const json_t *rep, const char *out_path, XsErr *err
         json_object_foreach(ts, metric, per) {
             if (!json_is_object(per)) continue;
             fprintf(f, "| %s |", metric);
-            for (const char *p = TASKS[t].langs; *p;) {
+            for (const char *p = TASK(t)->xtreme_langs; *p;) {
                 const char *c = strchr(p, ',');
                 size_t l = c ? (size_t)(c - p) : strlen(p);
                 char lang[16];
@@ -354,7 +327,7 @@ int aggregate_write_csv(const json_t *rep, const char *out_path, XsErr *err) {
     FILE *f = af.f;
     fprintf(f, "task,language,metric,value\n");
     for (int t = 0; t < NTASKS; t++) {
-        json_t *ts = json_object_get(rep, TASKS[t].name);
+        json_t *ts = json_object_get(rep, TASK(t)->name);
         if (!ts) continue;
         const char *metric;
         json_t *per;
@@ -362,17 +335,17 @@ int aggregate_write_csv(const json_t *rep, const char *out_path, XsErr *err) {
             if (json_is_object(per)) {
                 const char *lang;
                 json_t *v;
-                json_object_foreach(per, lang, v) fprintf(f, "%s,%s,%s,%.17g\n", TASKS[t].name, lang, metric, json_real_value(v));
+                json_object_foreach(per, lang, v) fprintf(f, "%s,%s,%s,%.17g\n", TASK(t)->name, lang, metric, json_real_value(v));
             } else if (!strcmp(metric, "avg_metric")) {
-                fprintf(f, "%s,avg,score,%.17g\n", TASKS[t].name, json_real_value(per));
+                fprintf(f, "%s,avg,score,%.17g\n", TASK(t)->name, json_real_value(per));
             } else {
-                fprintf(f, "%s,avg,%s,%.17g\n", TASKS[t].name, metric + 4, json_real_value(per));
+                fprintf(f, "%s,avg,%s,%.17g\n", TASK(t)->name, metric + 4, json_real_value(per));
             }
         }
     }
-    for (int g = 0; g < NGROUPS; g++) {
-        json_t *v = json_object_get(rep, GROUPS[g].name);
-        if (v) fprintf(f, "%s,avg,score,%.17g\n", GROUPS[g].name, json_real_value(v));
+    for (int g = 0; g < GROUP_COUNT; g++) {
+        json_t *v = json_object_get(rep, task_group_name((TaskGroup)g));
+        if (v) fprintf(f, "%s,avg,score,%.17g\n", task_group_name((TaskGroup)g), json_real_value(v));
     }
     json_t *all = json_object_get(rep, "all_task");
     if (all) fprintf(f, "xtreme,avg,score,%.17g\n", json_real_value(all));

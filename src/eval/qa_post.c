@@ -23,7 +23,7 @@ static void top_n(const float *x, size_t len, int n, ValIdx *scratch, int32_t *t
     for (int r = 0; r < *m; r++) top[r] = scratch[r].i;
 }
 
-int qa_post_best(const char *context, size_t context_len, const QaWindow *w, size_t nwin,
+int qa_post_best(const char *context, size_t context_len, const QaPostWindow *w, size_t nwin,
                  const QaPostOpts *opts, QaAnswer *ans, XsErr *err) {
     int n_best = opts && opts->n_best > 0 ? opts->n_best : 20;
     int max_len = opts && opts->max_answer_length > 0 ? opts->max_answer_length : 30;
@@ -43,7 +43,7 @@ int qa_post_best(const char *context, size_t context_len, const QaWindow *w, siz
     int32_t *ts = xmalloc((size_t)n_best * sizeof *ts), *te = xmalloc((size_t)n_best * sizeof *te);
     size_t ncand = 0;
     for (size_t f = 0; f < nwin; f++) {
-        const QaWindow *q = &w[f];
+        const QaPostWindow *q = &w[f];
         int ms, me;
         top_n(q->start_logits, q->len, n_best, scratch, ts, &ms);
         top_n(q->end_logits, q->len, n_best, scratch, te, &me);

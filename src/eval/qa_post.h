@@ -9,14 +9,14 @@
 /* One window (HF "feature") of an example. Plain arrays, no tokenizer types: token t covers context bytes
  * [off_begin[t], off_end[t]); off_begin[t] = -1 marks a token outside the context (question, specials,
  * padding: HF's offset_mapping None). */
-typedef struct QaWindow {
+typedef struct QaPostWindow {
     const float *start_logits;   /* (len) */
     const float *end_logits;     /* (len) */
     const int32_t *off_begin;    /* (len) byte offsets into the example's context, -1 = not context */
     const int32_t *off_end;      /* (len) exclusive */
     const uint8_t *max_context;  /* (len) or NULL: XTREME run_squad's token_is_max_context */
     size_t len;
-} QaWindow;
+} QaPostWindow;
 
 typedef struct QaPostOpts {
     int n_best;             /* 0 → 20 */
@@ -38,7 +38,7 @@ typedef struct QaAnswer {
  * (a reversed span gives "", like a Python slice). With no candidate at all, or a single one whose text is
  * empty, the answer is "empty" (found = 0), HF's fallback. Returns -1 with err on NaN logits or offsets
  * outside the context. context: (context_len) bytes. */
-int qa_post_best(const char *context, size_t context_len, const QaWindow *w, size_t nwin,
+int qa_post_best(const char *context, size_t context_len, const QaPostWindow *w, size_t nwin,
                  const QaPostOpts *opts, QaAnswer *ans, XsErr *err);
 void qa_answer_free(QaAnswer *a);
 

@@ -2,6 +2,7 @@
  * GEMM pass), XTREME/LASER ratio-margin mining, BUCC unify / candidates / threshold. Files: cmd_retrieve.c. */
 #include "eval/retrieval.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include <cblas.h>
 #include <math.h>
@@ -228,29 +229,11 @@ size_t retrieval_mine(const float *x, size_t nx, const float *y, size_t ny, size
 
 /* ---- BUCC ----------------------------------------------------------------------------------------- */
 
-/* Python's str.strip(): the characters for which str.isspace() is true. */
-static size_t py_space_len(const unsigned char *s, size_t n) {
-    if (n >= 1 && ((s[0] >= 0x09 && s[0] <= 0x0d) || (s[0] >= 0x1c && s[0] <= 0x20))) return 1;
-    if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0)) return 2;
-    if (n >= 3 && s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80) return 3;                    /* U+1680 */
-    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x80 &&
-        (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf) && s[2] >= 0x80) return 3; /* U+2000-200A, 2028/9, 202F */
-    if (n >= 3 && s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f) return 3;                    /* U+205F */
-    if (n >= 3 && s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80) return 3;                    /* U+3000 */
-    return 0;
-}
-/* Is s[i..] a (whole) trailing whitespace character ending at n? Checks each possible length. */
-static size_t py_space_len_back(const unsigned char *s, size_t n) {
-    for (size_t l = 1; l <= 3 && l <= n; l++)
-        if (py_space_len(s + n - l, l) == l) return l;
-    return 0;
-}
+/* Python's str.strip(), copied. */
 static char *py_strip(const char *s) {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), a = 0, l;
-    while (a < n && (l = py_space_len(u + a, n - a)) > 0) a += l;
-    while (n > a && (l = py_space_len_back(u + a, n - a)) > 0) n -= l;
-    return xstrndup(s + a, n - a);
+    size_t n = strlen(s);
+    const char *b = text_strip(s, &n);
+    return xstrndup(b, n);
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -270,6 +253,12 @@ int bucc_read_side(const char *path, BuccSide *s, XsErr *err) {
             free(buf);
             bucc_side_free(s);
             return err_set(err, path, ln, "expected UTF-8 text, found a NUL byte");
+        }
+        long bad = utf8_first_invalid(p, (size_t)(e - p));
+        if (bad >= 0) {
+            free(buf);
+            bucc_side_free(s);
+            return err_set(err, path, ln, "expected UTF-8 text, found an invalid byte sequence at byte %ld", bad + 1);
         }
         char *t1 = memchr(p, '\t', (size_t)(e - p));
         char *f1 = t1 ? xstrndup(p, (size_t)(t1 - p)) : xstrndup(p, (size_t)(e - p));

@@ -2,6 +2,7 @@
  * mlqa_evaluation_v1.py, with Python 3 str semantics (lower, split, \b) rebuilt on utf8proc. */
 #include "eval/squad.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,6 @@ int squad_lang_parse(const char *code) {
 }
 
 /* ---- Python str predicates ---- */
-
-/* str.isspace(): bidi class WS/B/S or category Zs — a fixed list since Unicode 6. */
-int pyu_isspace(uint32_t c) {
-    if ((c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20)) return 1;
-    switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-        return 1;
-    }
-    return c >= 0x2000 && c <= 0x200A;
-}
 
 static int cat_of(uint32_t c) { return utf8proc_category((utf8proc_int32_t)c); }
 
@@ -215,7 +206,7 @@ char *squad_normalize(const char *s, SqLang lang) {
     int in_tok = 0, ntok = 0;
     for (size_t i = 0; i < m; i++) {
         uint32_t c = l[i];
-        if (pyu_isspace(c)) { in_tok = 0; continue; }
+        if (text_isspace(c)) { in_tok = 0; continue; }
         int single = lang == SQ_ZH && ((c >= 0x4E00 && c <= 0x9FA5) || pyu_is_mlqa_punct(c));
         if (single || !in_tok) {
             if (ntok++) put_cp(&out, &len, &cap, ' ');

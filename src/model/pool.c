@@ -1,5 +1,5 @@
 /* pool.c — mean / cls pooling of (B,T,C) hidden states into (B,C) sentence embeddings, and L2
- * normalisation. Which layer to pool, batching and I/O are the callers' (cli/cmd_encode.c, eval/). */
+ * normalisation. Which layer to pool and batching are tasks/embed.c's; I/O is the caller's. */
 #include "model/pool.h"
 #include "core/check.h"
 #include <math.h>

@@ -4,6 +4,7 @@
 #ifndef XS_SPM_H
 #define XS_SPM_H
 #include "core/check.h"
+#include "core/text.h" /* utf8_first_invalid */
 #include "tok/tokenizer.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -48,8 +49,5 @@ int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy
  * whole character, and byte-fallback pieces their character's span. */
 int spm_encode(const SpmModel *m, const char *text, size_t len, Encoding *out, XsErr *err);
 
-/* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns -1 if valid, else the byte
- * offset of the first bad sequence. */
-long utf8_first_invalid(const char *s, size_t len);
 
 #endif

@@ -6,37 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-long utf8_first_invalid(const char *str, size_t len) {
-    const uint8_t *s = (const uint8_t *)str;
-    size_t i = 0;
-    while (i < len) {
-        /* ASCII fast path, 8 bytes at a time */
-        while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull) break;
-            i += 8;
-        }
-        if (i >= len) break;
-        uint8_t c = s[i];
-        if (c < 0x80) { i++; continue; }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
-        else return (long)i;
-        if (len - i < n) return (long)i;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
-        i += n;
-    }
-    return -1;
-}
-
 int spm_charsmap_load(SpmModel *m, const uint8_t *s, size_t n, const char *name, XsErr *err) {
     free(m->cm_array);
     free(m->cm_norm);

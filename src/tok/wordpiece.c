@@ -5,6 +5,7 @@
  * BertTokenizer; [CLS]/[SEP], pairs and truncation are left to tokenizer.c. Unicode data: utf8proc. */
 #include "tok/wordpiece.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "tok/encoding.h"
 #include <stdint.h>
@@ -344,12 +345,8 @@ static void segment(const WordPiece *wp, const char *text, size_t a, size_t b, S
 int wp_encode(const WordPiece *wp, const char *text, size_t len, Encoding *out, XsErr *err) {
     if (len >= 0x7fffffff) return err_set(err, NULL, 0, "expected a text under 2 GiB, found %zu bytes", len);
     /* Validate first so that nothing is appended on error. */
-    for (size_t i = 0; i < len;) {
-        int32_t c;
-        utf8proc_ssize_t k = utf8proc_iterate((const uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
-        if (k <= 0) return err_set(err, NULL, 0, "expected UTF-8 text, found an invalid byte sequence at byte %zu", i);
-        i += (size_t)k;
-    }
+    long bad = utf8_first_invalid(text, len);
+    if (bad >= 0) return err_set(err, NULL, 0, "expected UTF-8 text, found an invalid byte sequence at byte %ld", bad);
     Scratch sc = {0};
     size_t seg = 0;
     for (size_t i = 0; i < len; i++) {

@@ -1,0 +1,149 @@
+/* score.c — the task → metric dispatch of `xstilts score` (and later predict/run): reads the gold and
+ * prediction files the task's metric needs and fills a JSON object with the official numbers. */
+#include "eval/score.h"
+#include "core/util.h"
+#include "data/labels.h"
+#include "data/squad_json.h"
+#include "eval/metrics.h"
+#include "eval/seqeval.h"
+#include "eval/squad.h"
+#include <stdio.h>
+#include <string.h>
+
+ScoreOpts score_opts_default(void) {
+    ScoreOpts o;
+    memset(&o, 0, sizeof o);
+    o.gold_format = "auto";
+    o.na_prob_thresh = 1.0;
+    return o;
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void put_real(json_t *o, const char *k, double v) { json_object_set_new(o, k, json_real(v)); }
+static void put_int(json_t *o, const char *k, size_t v) { json_object_set_new(o, k, json_integer((json_int_t)v)); }
+
+static int score_labels(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
+                        XsErr *err) {
+    LabelList gold, pred;
+    const char *b = base_name(gold_path), *gfmt = o->gold_format ? o->gold_format : "auto";
+    int fmt = 0; /* 0 lines, 1 xnli-tsv, 2 pawsx-tsv */
+    int xnli = !strcmp(t->name, "xnli"), pawsx = !strcmp(t->name, "pawsx");
+    if (!strcmp(gfmt, "xnli-tsv")) fmt = 1;
+    else if (!strcmp(gfmt, "pawsx-tsv")) fmt = 2;
+    else if (!strcmp(gfmt, "auto")) {
+        if (xnli && (!strcmp(b, "xnli.dev.tsv") || !strcmp(b, "xnli.test.tsv"))) fmt = 1;
+        if (pawsx && (!strcmp(b, "dev_2k.tsv") || !strcmp(b, "test_2k.tsv"))) fmt = 2;
+    } else if (strcmp(gfmt, "lines"))
+        return err_set(err, NULL, 0, "gold format expects auto, lines, xnli-tsv or pawsx-tsv, got '%s'", gfmt);
+    if (fmt && !xnli && !pawsx) return err_set(err, NULL, 0, "gold format %s applies to xnli/pawsx only", gfmt);
+    if (fmt == 1 && !o->lang) return err_set(err, gold_path, 0, "XNLI-1.0 TSV gold needs a language to pick its rows");
+    int rc = fmt == 1 ? labels_read_xnli_tsv(gold_path, o->lang, &gold, err)
+           : fmt == 2 ? labels_read_pawsx_tsv(gold_path, &gold, err)
+                      : labels_read_lines(gold_path, &gold, err);
+    if (rc) return -1;
+    if (labels_read_lines(pred_path, &pred, err)) { labels_free(&gold); return -1; }
+    if (t->metric == METRIC_BUCC_F1) {
+        PrfResult r;
+        rc = metrics_bucc(&gold, gold_path, &pred, pred_path, &r, err);
+        if (!rc) {
+            put_real(out, "f1", r.f1); put_real(out, "precision", r.precision); put_real(out, "recall", r.recall);
+            put_int(out, "num_correct", r.ncorrect); put_int(out, "num_pred", r.npred); put_int(out, "num_gold", r.ngold);
+        }
+    } else {
+        AccuracyResult r;
+        rc = metrics_accuracy(&gold, gold_path, &pred, pred_path, t->metric == METRIC_TATOEBA, &r, err);
+        if (!rc) {
+            put_real(out, "accuracy", r.accuracy);
+            put_int(out, "correct", r.correct); put_int(out, "total", r.n);
+        }
+    }
+    labels_free(&gold);
+    labels_free(&pred);
+    return rc;
+}
+
+static int score_tags(const char *pred_path, const char *gold_path, json_t *out, XsErr *err) {
+    TagFile gold, pred;
+    if (tags_read(gold_path, &gold, err)) return -1;
+    if (tags_read(pred_path, &pred, err)) { tags_free(&gold); return -1; }
+    SeqevalResult r;
+    int rc = seqeval_score(&gold, gold_path, &pred, pred_path, &r, err);
+    if (!rc) {
+        /* evaluate.py f1(): each × 100 */
+        put_real(out, "f1", r.f1 * 100); put_real(out, "precision", r.precision * 100); put_real(out, "recall", r.recall * 100);
+        put_real(out, "accuracy", r.accuracy * 100);
+        put_int(out, "num_correct_chunks", r.tp); put_int(out, "num_pred_chunks", r.npred);
+        put_int(out, "num_gold_chunks", r.ntrue); put_int(out, "num_tokens", r.ntokens);
+        put_int(out, "num_sentences", gold.nsent);
+    }
+    tags_free(&gold);
+    tags_free(&pred);
+    return rc;
+}
+
+static int score_qa(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
+                    XsErr *err) {
+    SqLang sl = SQ_SQUAD;
+    if (t->metric == METRIC_MLQA) {
+        if (!o->lang) return err_set(err, NULL, 0, "mlqa needs a language (one of en es de ar hi vi zh)");
+        int l = squad_lang_parse(o->lang);
+        if (l < 0) return err_set(err, NULL, 0, "unknown MLQA language '%s' (the MLQA script knows en es de ar hi vi zh)", o->lang);
+        sl = (SqLang)l;
+    }
+    if (t->metric == METRIC_SQUAD_V2 && o->allow_missing)
+        return err_set(err, NULL, 0, "allowing missing predictions does not apply to squad2 (evaluate-v2.0.py fails on a missing prediction)");
+    if (t->metric != METRIC_SQUAD_V2 && o->na_prob_path) return err_set(err, NULL, 0, "no-answer probabilities apply to squad2 only");
+    SquadGold gold;
+    QaPreds pred;
+    if (squad_gold_read(gold_path, &gold, err)) return -1;
+    if (qa_preds_read(pred_path, &pred, err)) { squad_gold_free(&gold); return -1; }
+    int rc = 0;
+    if (t->metric == METRIC_SQUAD_V2) {
+        QaProbs na;
+        int have_na = 0;
+        if (o->na_prob_path) {
+            if (qa_probs_read(o->na_prob_path, &na, err)) rc = -1;
+            else have_na = 1;
+        }
+        SquadV2Result r;
+        if (!rc && squad_evaluate_v2(&gold, &pred, have_na ? &na : NULL, o->na_prob_thresh, &r, err))
+            rc = err_prefix(err, "%s: ", pred_path);
+        if (!rc) {
+            put_real(out, "exact", r.exact); put_real(out, "f1", r.f1); put_int(out, "total", r.total);
+            if (r.has_hasans) { put_real(out, "HasAns_exact", r.hasans_exact); put_real(out, "HasAns_f1", r.hasans_f1); put_int(out, "HasAns_total", r.hasans_total); }
+            if (r.has_noans) { put_real(out, "NoAns_exact", r.noans_exact); put_real(out, "NoAns_f1", r.noans_f1); put_int(out, "NoAns_total", r.noans_total); }
+            if (r.has_best) {
+                put_real(out, "best_exact", r.best_exact); put_real(out, "best_exact_thresh", r.best_exact_thresh);
+                put_real(out, "best_f1", r.best_f1); put_real(out, "best_f1_thresh", r.best_f1_thresh);
+            }
+        }
+        if (have_na) qa_probs_free(&na);
+    } else {
+        SquadV1Result r;
+        if (squad_evaluate_v1(&gold, &pred, sl, o->allow_missing, &r, err)) rc = err_prefix(err, "%s: ", pred_path);
+        if (!rc) {
+            if (r.missing) log_warn("score: %zu question(s) without a prediction scored 0 (--allow-missing)", r.missing);
+            put_real(out, "exact_match", r.exact_match); put_real(out, "f1", r.f1);
+            put_int(out, "total", r.total); put_int(out, "missing", r.missing);
+        }
+    }
+    qa_preds_free(&pred);
+    squad_gold_free(&gold);
+    return rc;
+}
+
+int score_task(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
+               XsErr *err) {
+    if (o->allow_missing && t->type != TASK_SPAN_QA) return err_set(err, NULL, 0, "allowing missing predictions applies to QA tasks only");
+    switch (t->metric) {
+    case METRIC_ACCURACY: case METRIC_BUCC_F1: case METRIC_TATOEBA: return score_labels(t, pred_path, gold_path, o, out, err);
+    case METRIC_SEQEVAL: return score_tags(pred_path, gold_path, out, err);
+    case METRIC_SQUAD_V1: case METRIC_SQUAD_V2: case METRIC_MLQA: return score_qa(t, pred_path, gold_path, o, out, err);
+    case METRIC_NONE: break;
+    }
+    return err_set(err, NULL, 0, "task %s has no metric to score", t->name);
+}
