@@ -481,6 +481,58 @@ void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float 
     }
 }
 
+/* ---- cross-entropy: rows in parallel, exp by exp_nonpos, double row sums ------------------- */
+static int ce_count_cpu(const int32_t *targets, int N, int K, int ignore) {
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK(targets[i] == ignore || (targets[i] >= 0 && targets[i] < K),
+              "cross-entropy target %d of row %d outside [0,%d) and not the ignore index %d", targets[i], i, K, ignore);
+        n += targets[i] != ignore;
+    }
+    return n;
+}
+
+float crossentropy_forward_cpu(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
+                               int ignore) {
+    int n = ce_count_cpu(targets, N, K, ignore);
+    if (n_valid) *n_valid = n;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        lse[i] = 0.0f;
+        if (targets[i] == ignore) continue;
+        const float *x = logits + (size_t)i * K;
+        float m = x[0];
+        for (int k = 1; k < K; k++) m = x[k] > m ? x[k] : m;
+        double s = 0.0;
+        for (int k = 0; k < K; k++) s += exp_nonpos(x[k] - m);
+        lse[i] = (float)((double)m + log(s));
+    }
+    /* the row losses summed in row order, after the parallel loop: the same for any thread count */
+    double sum = 0.0;
+    for (int i = 0; i < N; i++)
+        if (targets[i] != ignore) sum += (double)lse[i] - logits[(size_t)i * K + targets[i]];
+    return n ? (float)(sum / n) : 0.0f;
+}
+
+void crossentropy_backward_cpu(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
+                               float dloss, int N, int K, int ignore) {
+    int n = ce_count_cpu(targets, N, K, ignore);
+    float scale = n ? (float)((double)dloss / n) : 0.0f;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const float *x = logits + (size_t)i * K;
+        float *d = dlogits + (size_t)i * K;
+        int t = targets[i];
+        if (t == ignore || n == 0) {
+            memset(d, 0, (size_t)K * sizeof(float));
+            continue;
+        }
+        float l = lse[i];
+        for (int k = 0; k < K; k++) d[k] = exp_nonpos(x[k] - l) * scale;
+        d[t] -= scale;
+    }
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 #define DISPATCH(name, ...) \
     do { if (g_ref) name##_ref(__VA_ARGS__); else name##_cpu(__VA_ARGS__); } while (0)
@@ -541,4 +593,13 @@ void attention_packed_backward(float *dq, float *dk, float *dv, const float *dct
                                int T, int C, int NH, const DropSpec *drop, float *scratch, int nthreads) {
     DISPATCH(attention_packed_backward, dq, dk, dv, dctx, att, q, k, v, off, rowmap, B, T, C, NH, drop, scratch,
              nthreads);
+}
+float crossentropy_forward(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
+                           int ignore) {
+    return g_ref ? crossentropy_forward_ref(lse, n_valid, logits, targets, N, K, ignore)
+                 : crossentropy_forward_cpu(lse, n_valid, logits, targets, N, K, ignore);
+}
+void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets, float dloss,
+                           int N, int K, int ignore) {
+    DISPATCH(crossentropy_backward, dlogits, logits, lse, targets, dloss, N, K, ignore);
 }
