@@ -104,8 +104,8 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
      * reduction='mean'). logits (N,K); targets (N), each in [0,K) or == ignore (anything else: CHECK).     \
      * Returns sum over rows with a target of (lse - logits[row, target]) / n_valid, summed in double in   \
      * row order (thread-count independent). lse (N) written: each row's log-sum-exp, for backward (0 on  \
-     * ignored rows). *n_valid (may be NULL) = rows with a target. No target at all: returns 0 (PyTorch   \
-     * gives NaN = 0/0 and NaN gradients; we make such a batch a no-op, see docs/HEADS.md). */             \
+     * ignored rows). *n_valid (may be NULL) = rows with a target. No target at all: returns 0 where     \
+     * PyTorch returns NaN (0/0); the gradients are 0 in both (see docs/HEADS.md). */                     \
     float crossentropy_forward##sfx(float *lse, int *n_valid, const float *logits, const int32_t *targets, \
                                     int N, int K, int ignore);                                             \
     /* dlogits (N,K) WRITTEN (=): dloss * (softmax(row) - onehot(target)) / n_valid on rows with a target, \
