@@ -492,6 +492,42 @@ static int ce_count_cpu(const int32_t *targets, int N, int K, int ignore) {
     return n;
 }
 
+/* Independent lanes so the loops vectorize without reassociation flags. */
+#define CE_LANES 16
+static float row_max(const float *x, int K) {
+    float mx[CE_LANES];
+    for (int j = 0; j < CE_LANES; j++) mx[j] = x[0];
+    int k = 0;
+    for (; k + CE_LANES <= K; k += CE_LANES)
+        for (int j = 0; j < CE_LANES; j++) mx[j] = x[k + j] > mx[j] ? x[k + j] : mx[j];
+    float m = x[0];
+    for (int j = 0; j < CE_LANES; j++) m = mx[j] > m ? mx[j] : m;
+    for (; k < K; k++) m = x[k] > m ? x[k] : m;
+    return m;
+}
+/* sum_k exp(x[k] - m): float lanes over blocks of 1024, each block folded into a double. */
+static double row_sum_exp(const float *x, int K, float m) {
+    double s = 0.0;
+    int k = 0;
+    while (k + CE_LANES <= K) {
+        float acc[CE_LANES] = {0};
+        int end = k + 1024 <= K ? k + 1024 : K - (K - k) % CE_LANES;
+        for (; k < end; k += CE_LANES)
+            for (int j = 0; j < CE_LANES; j++) acc[j] += exp_nonpos(x[k + j] - m);
+        for (int j = 0; j < CE_LANES; j++) s += acc[j];
+    }
+    for (; k < K; k++) s += exp_nonpos(x[k] - m);
+    return s;
+}
+
+/* out[k] = exp(x[k] - l) * sc, l >= max x (out must not alias x: the caller goes through a buffer). */
+static void exp_shift_scale(float *restrict out, const float *restrict x, int n, float l, float sc) {
+    int k = 0;
+    for (; k + CE_LANES <= n; k += CE_LANES) /* fixed-width inner loop: vectorizes (a plain one did not) */
+        for (int j = 0; j < CE_LANES; j++) out[k + j] = exp_nonpos(x[k + j] - l) * sc;
+    for (; k < n; k++) out[k] = exp_nonpos(x[k] - l) * sc;
+}
+
 float crossentropy_forward_cpu(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
                                int ignore) {
     int n = ce_count_cpu(targets, N, K, ignore);
@@ -501,11 +537,8 @@ float crossentropy_forward_cpu(float *lse, int *n_valid, const float *logits, co
         lse[i] = 0.0f;
         if (targets[i] == ignore) continue;
         const float *x = logits + (size_t)i * K;
-        float m = x[0];
-        for (int k = 1; k < K; k++) m = x[k] > m ? x[k] : m;
-        double s = 0.0;
-        for (int k = 0; k < K; k++) s += exp_nonpos(x[k] - m);
-        lse[i] = (float)((double)m + log(s));
+        float m = row_max(x, K);
+        lse[i] = (float)((double)m + log(row_sum_exp(x, K, m)));
     }
     /* the row losses summed in row order, after the parallel loop: the same for any thread count */
     double sum = 0.0;
@@ -527,8 +560,13 @@ void crossentropy_backward_cpu(float *dlogits, const float *logits, const float 
             memset(d, 0, (size_t)K * sizeof(float));
             continue;
         }
-        float l = lse[i];
-        for (int k = 0; k < K; k++) d[k] = exp_nonpos(x[k] - l) * scale;
+        /* through a stack buffer: d may alias x, which would keep the loop from vectorizing */
+        float buf[256];
+        for (int k0 = 0; k0 < K; k0 += 256) {
+            int len = K - k0 < 256 ? K - k0 : 256;
+            exp_shift_scale(buf, x + k0, len, lse[i], scale);
+            memcpy(d + k0, buf, (size_t)len * sizeof(float));
+        }
         d[t] -= scale;
     }
 }
