@@ -603,11 +603,56 @@ static void test_dropout(void **state) {
     }
 }
 
+/* The names: the encoder's table (with the base prefix) plus the head's table (in_base ones prefixed) are
+ * exactly the tensors HF's save_pretrained writes for the matching *For* class (recorded by the generator):
+ * nothing missing, nothing unexpected, so a checkpoint written from these tables loads in HF and back. */
+static void test_hf_names(void **state) {
+    (void)state;
+    for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++) {
+        const Case *c = &CASES[ci];
+        Fix f;
+        fix_open(&f, c);
+        const StTensor *t = fx_tensor(&f, "saved_keys");
+        assert_int_equal(t->dtype, ST_U8);
+        size_t len = st_numel(t);
+        char *txt = xmalloc(len + 1);
+        memcpy(txt, st_data(&f.st, t), len);
+        txt[len] = 0;
+        const char *prefix = f.cfg.arch == ARCH_XLMR ? "roberta." : "bert.";
+        int n_ours = f.m.tab.n, missing = 0, n_hf = 0;
+        HeadTensor ht[HEAD_MAX_TENSORS];
+        int nt = head_tensors(&f.hc, ht);
+        char (*ours)[160] = xcalloc((size_t)(n_ours + nt), sizeof *ours);
+        for (int i = 0; i < f.m.tab.n; i++) snprintf(ours[i], sizeof ours[i], "%s%s", prefix, f.m.tab.t[i].name);
+        for (int i = 0; i < nt; i++)
+            snprintf(ours[n_ours + i], sizeof ours[0], "%s%s", ht[i].in_base ? prefix : "", ht[i].name);
+        n_ours += nt;
+        int *seen = xcalloc((size_t)n_ours, sizeof *seen);
+        for (char *line = strtok(txt, "\n"); line; line = strtok(NULL, "\n")) {
+            n_hf++;
+            int hit = 0;
+            for (int i = 0; i < n_ours; i++)
+                if (!strcmp(ours[i], line)) { seen[i] = 1; hit = 1; }
+            if (!hit) { printf("%s %s: HF writes %s, missing from our tables\n", c->arch, c->key, line); missing++; }
+        }
+        int unexpected = 0;
+        for (int i = 0; i < n_ours; i++)
+            if (!seen[i]) { printf("%s %s: we would write %s, unknown to HF\n", c->arch, c->key, ours[i]); unexpected++; }
+        printf("%s %s: %d HF tensor names, %d ours (%d head): %d missing, %d unexpected\n", c->arch, c->key, n_hf,
+               n_ours, nt, missing, unexpected);
+        assert_int_equal(missing, 0);
+        assert_int_equal(unexpected, 0);
+        assert_int_equal(n_hf, n_ours);
+        free(ours); free(seen); free(txt);
+        fix_close(&f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables),          cmocka_unit_test(test_against_hf),
         cmocka_unit_test(test_finite_differences), cmocka_unit_test(test_all_ignored),
-        cmocka_unit_test(test_ignore_and_clamp), cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_ignore_and_clamp), cmocka_unit_test(test_dropout), cmocka_unit_test(test_hf_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

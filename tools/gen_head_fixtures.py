@@ -13,11 +13,14 @@ loss.backward() gives every gradient. tests/fixtures/heads/<arch>.safetensors ho
   h.param.<name>        the head's tensors by HF name (pooler unprefixed: pooler.dense.weight)
   h.logits, h.loss      HF's logits (qa: start_logits then end_logits stacked, (2,B,T)) and loss
   h.grad.<name>         d loss / d every parameter: encoder (unprefixed HF name) and head
+  h.saved_keys (uint8)  the tensor names save_pretrained writes for the class, newline-joined
 Run: /path/to/venv/bin/python tools/gen_head_fixtures.py   (deterministic: fixed seeds)
 If tests/fixtures/encoder is regenerated, regenerate these too.
 """
 import os
+import tempfile
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
 import transformers
 from transformers import (BertForMaskedLM, BertForMultipleChoice, BertForQuestionAnswering,
@@ -135,6 +138,13 @@ def make(arch, head, seed):
         if name in head_names:
             exp["param." + short] = p.detach().clone()
         exp["grad." + short] = p.grad.detach().clone()
+    # the names HF's save_pretrained writes for this class (tied copies dropped), newline-joined as a
+    # uint8 tensor: test_heads.c checks that the encoder table + head table give exactly these
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        with safe_open(os.path.join(tmp, "model.safetensors"), "pt") as sf:
+            saved = sorted(sf.keys())
+    exp["saved_keys"] = torch.tensor(list("\n".join(saved).encode()), dtype=torch.uint8)
     print(arch, head, "loss", float(out.loss), "head tensors", [n for n in head_names])
     return {f"{head}.{k}": v.contiguous() for k, v in exp.items()}
 
