@@ -409,6 +409,23 @@ static void test_cross_entropy(void **state) {
     }
     printf("CE finite differences: worst |fd - analytic| = %.3g\n", worst);
     assert_true(worst < 1e-5);
+    /* the fast path is the same for 1 and 2 threads, bitwise (rows split, loss summed in row order) */
+    {
+        int n2 = 64, k2 = 3001;
+        float *xx = randn((size_t)n2 * k2, 51, 3.0f), *la = zeros(n2), *lb = zeros(n2);
+        float *ga = zeros((size_t)n2 * k2), *gb = zeros((size_t)n2 * k2);
+        int32_t *tt = xmalloc((size_t)n2 * sizeof(int32_t));
+        for (int i = 0; i < n2; i++) tt[i] = i % 5 == 2 ? OPS_IGNORE_INDEX : (i * 131) % k2;
+        omp_set_num_threads(1);
+        float l1 = crossentropy_forward_cpu(la, NULL, xx, tt, n2, k2, OPS_IGNORE_INDEX);
+        crossentropy_backward_cpu(ga, xx, la, tt, 1.0f, n2, k2, OPS_IGNORE_INDEX);
+        omp_set_num_threads(2);
+        float l2 = crossentropy_forward_cpu(lb, NULL, xx, tt, n2, k2, OPS_IGNORE_INDEX);
+        crossentropy_backward_cpu(gb, xx, lb, tt, 1.0f, n2, k2, OPS_IGNORE_INDEX);
+        assert_true(l1 == l2);
+        assert_memory_equal(ga, gb, (size_t)n2 * k2 * sizeof(float));
+        free(xx); free(la); free(lb); free(ga); free(gb); free(tt);
+    }
     /* dispatch */
     ops_use_reference(1);
     float l = crossentropy_forward(lse, NULL, x, t, N, K, OPS_IGNORE_INDEX);
