@@ -161,6 +161,7 @@ void head_init_random(const HeadConfig *hc, HeadParams *p, float std, uint64_t s
 struct HeadState {
     HeadKind kind;
     int Bmax, Tmax, rows_max, C, K;
+    int chunk;       /* MLM: rows of the vocabulary projection per pass (0 = all rows, logits kept) */
     size_t bytes;
     /* the last forward */
     int B, T, rows, train, has_labels, n_targets;
@@ -186,7 +187,7 @@ static void *state_alloc(HeadState *s, size_t n) {
     return xmalloc_aligned(n ? n : 64);
 }
 
-HeadState *head_state_new(const HeadConfig *hc, int B, int T, int mlm_rows) {
+HeadState *head_state_new(const HeadConfig *hc, int B, int T, int mlm_rows, int mlm_chunk) {
     CHECK(B > 0 && T > 0, "head state (%d,%d)", B, T);
     HeadTensor tt[HEAD_MAX_TENSORS];
     head_tensors(hc, tt); /* validates hc */
@@ -207,7 +208,8 @@ HeadState *head_state_new(const HeadConfig *hc, int B, int T, int mlm_rows) {
     case HEAD_SPAN_QA: s->rows_max = (int)N; nlog = 2 * N; nrow = 2 * (size_t)B; break;
     case HEAD_MLM:
         s->rows_max = mlm_rows > 0 ? mlm_rows : (int)N;
-        nlog = (size_t)s->rows_max * K;
+        s->chunk = mlm_chunk > 0 && mlm_chunk < s->rows_max ? mlm_chunk : 0;
+        nlog = (size_t)(s->chunk ? s->chunk : s->rows_max) * K;
         nrow = (size_t)s->rows_max;
         break;
     default: CHECK(0, "bad head kind");
@@ -255,7 +257,7 @@ const float *head_logits(const HeadState *s, int *rows, int *cols) {
     case HEAD_MULTIPLE_CHOICE: r = s->B / s->K; c = s->K; break;
     case HEAD_TOKEN_CLS: r = s->B * s->T; c = s->K; break;
     case HEAD_SPAN_QA: r = 2 * s->B; c = s->T; break;
-    case HEAD_MLM: r = s->rows; c = s->K; break;
+    case HEAD_MLM: r = s->chunk ? 0 : s->rows; c = s->K; break; /* chunked: not kept */
     default: break;
     }
     if (rows) *rows = r;
@@ -461,9 +463,24 @@ float head_mlm_forward(const HeadConfig *hc, const HeadParams *p, HeadState *s, 
     linear_forward(s->pre, s->x, p->dense_w, p->dense_b, M, C, C);
     gelu_forward(s->act, s->pre, (size_t)M * C);
     layernorm_forward(s->y, s->mean, s->rstd, s->act, p->ln_g, p->ln_b, M, C, hc->ln_eps);
-    linear_forward(s->logits, s->y, p->decoder, p->out_b, M, C, V);
-    if (!labels) return 0.0f;
-    return crossentropy_forward(s->lse, &s->n_targets, s->logits, s->tgt, M, V, OPS_IGNORE_INDEX);
+    if (!s->chunk) {
+        linear_forward(s->logits, s->y, p->decoder, p->out_b, M, C, V);
+        if (!labels) return 0.0f;
+        return crossentropy_forward(s->lse, &s->n_targets, s->logits, s->tgt, M, V, OPS_IGNORE_INDEX);
+    }
+    /* chunked: (chunk, V) logits at a time, only each row's log-sum-exp kept; backward recomputes them.
+     * Every gathered row has a target, so the mean over all M rows is sum(chunk mean * rows) / M. */
+    CHECK(labels != NULL, "a chunked MLM state keeps no logits: use mlm_chunk = 0 for inference");
+    double sum = 0.0;
+    for (int r0 = 0; r0 < M; r0 += s->chunk) {
+        int n = M - r0 < s->chunk ? M - r0 : s->chunk, nv = 0;
+        linear_forward(s->logits, s->y + (size_t)r0 * C, p->decoder, p->out_b, n, C, V);
+        float l = crossentropy_forward(s->lse + r0, &nv, s->logits, s->tgt + r0, n, V, OPS_IGNORE_INDEX);
+        CHECK(nv == n, "MLM row without a target");
+        sum += (double)l * n;
+    }
+    s->n_targets = M;
+    return (float)(sum / M);
 }
 
 void head_mlm_backward(const HeadConfig *hc, const HeadParams *p, HeadParams *g, HeadState *s, float dloss,
@@ -473,9 +490,17 @@ void head_mlm_backward(const HeadConfig *hc, const HeadParams *p, HeadParams *g,
     int M = s->rows, C = s->C, V = s->K;
     if (M == 0) return;
     size_t n = (size_t)M * C;
-    crossentropy_backward(s->logits, s->logits, s->lse, s->tgt, dloss, M, V, OPS_IGNORE_INDEX); /* in place */
     memset(s->d1, 0, n * sizeof(float));
-    linear_backward(s->d1, g->decoder, g->out_b, s->logits, s->y, p->decoder, M, C, V);
+    int chunk = s->chunk ? s->chunk : M;
+    for (int r0 = 0; r0 < M; r0 += chunk) {
+        int rows = M - r0 < chunk ? M - r0 : chunk;
+        const float *y = s->y + (size_t)r0 * C;
+        if (s->chunk) linear_forward(s->logits, y, p->decoder, p->out_b, rows, C, V); /* recompute */
+        /* softmax gradient in place; this chunk's CE divides by its rows, the loss by M */
+        crossentropy_backward(s->logits, s->logits, s->lse + r0, s->tgt + r0, dloss * (float)rows / (float)M, rows,
+                              V, OPS_IGNORE_INDEX);
+        linear_backward(s->d1 + (size_t)r0 * C, g->decoder, g->out_b, s->logits, y, p->decoder, rows, C, V);
+    }
     memset(s->d2, 0, n * sizeof(float));
     layernorm_backward(s->d2, g->ln_g, g->ln_b, s->d1, s->act, p->ln_g, s->mean, s->rstd, M, C);
     gelu_backward(s->d2, s->pre, s->d2, n);

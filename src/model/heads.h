@@ -77,10 +77,13 @@ void head_bind_block(const HeadConfig *hc, HeadParams *p, float *block);
 void head_init_random(const HeadConfig *hc, HeadParams *p, float std, uint64_t seed);
 
 /* Activations for batches of up to B encoder rows of T positions (MULTIPLE_CHOICE: B = examples x
- * choices), sized once; forward/backward never allocate. mlm_rows: MLM only, the most positions with a
- * label in one batch (0 = B*T); the MLM state holds (mlm_rows, V) logits. */
+ * choices), sized once; forward/backward never allocate. MLM only (ignored otherwise): mlm_rows = the most
+ * positions with a label in one batch (0 = B*T); mlm_chunk = 0: the state holds the (mlm_rows, V) logits;
+ * > 0: the vocabulary projection runs mlm_chunk rows at a time, holding (mlm_chunk, V) logits, keeping
+ * only each row's log-sum-exp, and backward recomputes them (one more GEMM; logits not available, labels
+ * required). Same loss and gradients up to float rounding. */
 typedef struct HeadState HeadState;
-HeadState *head_state_new(const HeadConfig *hc, int B, int T, int mlm_rows);
+HeadState *head_state_new(const HeadConfig *hc, int B, int T, int mlm_rows, int mlm_chunk);
 void head_state_free(HeadState *s);
 size_t head_state_bytes(const HeadState *s);
 
@@ -120,7 +123,8 @@ XS_HEAD_DECL(qa)
 XS_HEAD_DECL(mlm)
 #undef XS_HEAD_DECL
 
-/* Logits of the last forward (rows x cols as listed at head_forward), valid until the next forward. */
+/* Logits of the last forward (rows x cols as listed at head_forward), valid until the next forward
+ * (MLM: until its backward; a chunked MLM state keeps none: rows = 0). */
 const float *head_logits(const HeadState *s, int *rows, int *cols);
 /* MLM: the positions b*T + t of the M rows of the last forward. */
 const int32_t *head_mlm_rows(const HeadState *s, int *M);
