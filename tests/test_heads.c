@@ -667,7 +667,7 @@ static void test_mlm_chunked(void **state) {
             char what[96];
             snprintf(what, sizeof what, "%s mlm chunk %d: encoder grads", CASES[8 + a].arch, chunks[k]);
             assert_true(fabs(r.loss - full.loss) <= 1e-6 * fabs(full.loss));
-            /* per tensor, |a-b| <= 1e-5 max|b| + 1e-5 |b|: summation order differs (GEMMs of other shapes) */
+            /* per tensor, |a-b| <= 1e-5 max|b| + 1e-4 |b|: summation order differs (GEMMs of other shapes) */
             size_t bad = 0;
             for (int i = 0; i < f.m.tab.n; i++) {
                 const ParamInfo *pi = &f.m.tab.t[i];
@@ -677,11 +677,20 @@ static void test_mlm_chunked(void **state) {
                     continue;
                 }
                 for (size_t e = 0; e < pi->numel; e++) mx = fmax(mx, fabs(full.eblock[pi->offset + e]));
-                bad += tu_compare(what, r.eblock + pi->offset, full.eblock + pi->offset, pi->numel, 1e-5 * mx + 1e-12, 1e-5);
+                bad += tu_compare(what, r.eblock + pi->offset, full.eblock + pi->offset, pi->numel, 1e-5 * mx + 1e-12, 1e-4);
             }
             assert_int_equal(bad, 0);
             snprintf(what, sizeof what, "%s mlm chunk %d: head grads", CASES[8 + a].arch, chunks[k]);
-            assert_int_equal(tu_compare(what, r.hgrad, full.hgrad, head_block_floats(&f.hc), 1e-7, 1e-5), 0);
+            HeadTensor ht[HEAD_MAX_TENSORS];
+            int nt = head_tensors(&f.hc, ht);
+            float *ga[6] = {r.gh.dense_w, r.gh.dense_b, r.gh.ln_g, r.gh.ln_b, r.gh.out_w, r.gh.out_b};
+            float *gb[6] = {full.gh.dense_w, full.gh.dense_b, full.gh.ln_g, full.gh.ln_b, full.gh.out_w, full.gh.out_b};
+            for (int i = 0; i < nt; i++) {
+                double mx = 0;
+                for (size_t e = 0; e < ht[i].numel; e++) mx = fmax(mx, fabs(gb[ht[i].slot][e]));
+                bad += tu_compare(what, ga[ht[i].slot], gb[ht[i].slot], ht[i].numel, 1e-5 * mx + 1e-12, 1e-4);
+            }
+            assert_int_equal(bad, 0);
             int rows = -1;
             head_logits(r.hs, &rows, NULL);
             assert_int_equal(rows, 0);
