@@ -324,6 +324,116 @@ static void test_attention_packed(void **state) {
     for (int j = 0; j < 4; j++) { free(full[j]); free(pk1[j]); free(pk2[j]); }
 }
 
+
+/* Cross-entropy: an independent double-precision statement of F.cross_entropy(ignore_index, mean). */
+static double ce_double(const float *x, const int32_t *t, int N, int K, int ignore, double *grad) {
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < N; i++) n += t[i] != ignore;
+    for (int i = 0; i < N; i++) {
+        const float *r = x + (size_t)i * K;
+        if (grad) for (int k = 0; k < K; k++) grad[(size_t)i * K + k] = 0;
+        if (t[i] == ignore) continue;
+        double m = -INFINITY, s = 0;
+        for (int k = 0; k < K; k++) m = fmax(m, r[k]);
+        for (int k = 0; k < K; k++) s += exp(r[k] - m);
+        sum += -(r[t[i]] - m - log(s));
+        if (grad)
+            for (int k = 0; k < K; k++) grad[(size_t)i * K + k] = (exp(r[k] - m) / s - (k == t[i])) / n;
+    }
+    return sum / n;
+}
+
+static void check_ce(int N, int K, int ignore, float spread, int every_ignored) {
+    size_t n = (size_t)N * K;
+    float *x = randn(n, 31, spread), *lse1 = zeros(N), *lse2 = zeros(N), *g1 = zeros(n), *g2 = zeros(n);
+    int32_t *t = xmalloc((size_t)N * sizeof(int32_t));
+    for (int i = 0; i < N; i++) t[i] = (every_ignored || i % 4 == 1) ? ignore : (int32_t)((i * 7919u) % (unsigned)K);
+    x[0] += 1000.0f; /* a huge logit: the max-subtracted form must not overflow */
+    int nv1 = -1, nv2 = -1;
+    float l1 = crossentropy_forward_ref(lse1, &nv1, x, t, N, K, ignore);
+    float l2 = crossentropy_forward_cpu(lse2, &nv2, x, t, N, K, ignore);
+    crossentropy_backward_ref(g1, x, lse1, t, 0.5f, N, K, ignore);
+    crossentropy_backward_cpu(g2, x, lse2, t, 0.5f, N, K, ignore);
+    int want_n = 0;
+    for (int i = 0; i < N; i++) want_n += t[i] != ignore;
+    assert_int_equal(nv1, want_n);
+    assert_int_equal(nv2, want_n);
+    if (every_ignored) { /* our documented choice: loss 0 and zero gradients (PyTorch: NaN) */
+        assert_true(l1 == 0.0f && l2 == 0.0f);
+        for (size_t i = 0; i < n; i++) assert_true(g1[i] == 0.0f && g2[i] == 0.0f);
+    } else {
+        double *gd = xmalloc(n * sizeof(double));
+        double ld = ce_double(x, t, N, K, ignore, gd);
+        float *gw = zeros(n);
+        for (size_t i = 0; i < n; i++) gw[i] = (float)(0.5 * gd[i]);
+        printf("CE N=%d K=%d: loss ref %.9g cpu %.9g double %.12g\n", N, K, l1, l2, ld);
+        assert_true(fabs(l1 - ld) <= 1e-6 * fabs(ld) + 1e-7);
+        assert_true(fabs(l2 - ld) <= 1e-5 * fabs(ld) + 1e-6);
+        assert_int_equal(tu_compare("CE dlogits ref vs double", g1, gw, n, 1e-9, 1e-5), 0);
+        assert_int_equal(tu_compare("CE dlogits cpu vs double", g2, gw, n, 1e-9, 1e-4), 0);
+        /* in place (dlogits aliasing logits) gives the same */
+        float *xa = copy(x, n);
+        crossentropy_backward_cpu(xa, xa, lse2, t, 0.5f, N, K, ignore);
+        assert_memory_equal(xa, g2, n * sizeof(float));
+        free(xa); free(gd); free(gw);
+    }
+    for (int i = 0; i < N; i++) /* ignored rows get nothing */
+        if (t[i] == ignore)
+            for (int k = 0; k < K; k++) assert_true(g1[(size_t)i * K + k] == 0.0f && g2[(size_t)i * K + k] == 0.0f);
+    free(x); free(lse1); free(lse2); free(g1); free(g2); free(t);
+}
+
+static void test_cross_entropy(void **state) {
+    (void)state;
+    check_ce(37, 50, OPS_IGNORE_INDEX, 3.0f, 0);
+    check_ce(13, 11, 11, 1.0f, 0);      /* QA style: ignore_index = K (positions clamped to T) */
+    check_ce(5, 250002, OPS_IGNORE_INDEX, 2.0f, 0); /* an XLM-R-sized vocabulary */
+    check_ce(6, 9, OPS_IGNORE_INDEX, 1.0f, 1);      /* every target ignored */
+    /* the backward against central differences of the double loss (h = 1e-2 on float logits) */
+    int N = 6, K = 7;
+    float *x = randn((size_t)N * K, 41, 2.0f), *lse = zeros(N), *g = zeros((size_t)N * K);
+    int32_t t[6] = {3, -100, 0, 6, -100, 2};
+    crossentropy_forward_ref(lse, NULL, x, t, N, K, OPS_IGNORE_INDEX);
+    crossentropy_backward_ref(g, x, lse, t, 1.0f, N, K, OPS_IGNORE_INDEX);
+    double worst = 0;
+    for (int i = 0; i < N * K; i++) {
+        float save = x[i], h = 1e-2f;
+        x[i] = save + h;
+        double lp = ce_double(x, t, N, K, OPS_IGNORE_INDEX, NULL);
+        x[i] = save - h;
+        double lm = ce_double(x, t, N, K, OPS_IGNORE_INDEX, NULL);
+        x[i] = save;
+        double fd = (lp - lm) / (2.0 * h);
+        worst = fmax(worst, fabs(fd - g[i]));
+    }
+    printf("CE finite differences: worst |fd - analytic| = %.3g\n", worst);
+    assert_true(worst < 1e-5);
+    /* the fast path is the same for 1 and 2 threads, bitwise (rows split, loss summed in row order) */
+    {
+        int n2 = 64, k2 = 3001;
+        float *xx = randn((size_t)n2 * k2, 51, 3.0f), *la = zeros(n2), *lb = zeros(n2);
+        float *ga = zeros((size_t)n2 * k2), *gb = zeros((size_t)n2 * k2);
+        int32_t *tt = xmalloc((size_t)n2 * sizeof(int32_t));
+        for (int i = 0; i < n2; i++) tt[i] = i % 5 == 2 ? OPS_IGNORE_INDEX : (i * 131) % k2;
+        omp_set_num_threads(1);
+        float l1 = crossentropy_forward_cpu(la, NULL, xx, tt, n2, k2, OPS_IGNORE_INDEX);
+        crossentropy_backward_cpu(ga, xx, la, tt, 1.0f, n2, k2, OPS_IGNORE_INDEX);
+        omp_set_num_threads(2);
+        float l2 = crossentropy_forward_cpu(lb, NULL, xx, tt, n2, k2, OPS_IGNORE_INDEX);
+        crossentropy_backward_cpu(gb, xx, lb, tt, 1.0f, n2, k2, OPS_IGNORE_INDEX);
+        assert_true(l1 == l2);
+        assert_memory_equal(ga, gb, (size_t)n2 * k2 * sizeof(float));
+        free(xx); free(la); free(lb); free(ga); free(gb); free(tt);
+    }
+    /* dispatch */
+    ops_use_reference(1);
+    float l = crossentropy_forward(lse, NULL, x, t, N, K, OPS_IGNORE_INDEX);
+    ops_use_reference(0);
+    assert_true(fabs(l - ce_double(x, t, N, K, OPS_IGNORE_INDEX, NULL)) < 1e-6);
+    free(x); free(lse); free(g);
+}
+
 static void test_dispatch(void **state) {
     (void)state;
     assert_int_equal(ops_reference(), 0);
@@ -340,6 +450,7 @@ int main(void) {
         cmocka_unit_test(test_linear),     cmocka_unit_test(test_layernorm_and_residual),
         cmocka_unit_test(test_gelu_dropout_embedding), cmocka_unit_test(test_attention),
         cmocka_unit_test(test_attention_fd), cmocka_unit_test(test_attention_packed), cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_cross_entropy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,12 +99,27 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out);
     void attention_backward##sfx(float *dq, float *dk, float *dv, const float *dctx, const float *att,     \
                                  const float *q, const float *k, const float *v, const float *mask, int B, \
                                  int T, int C, int NH, const DropSpec *drop, float *scratch,               \
-                                 int nthreads);
+                                 int nthreads);                                                            \
+    /* Cross-entropy fused with the log-softmax: F.cross_entropy(logits, targets, ignore_index=ignore,     \
+     * reduction='mean'). logits (N,K); targets (N), each in [0,K) or == ignore (anything else: CHECK).     \
+     * Returns sum over rows with a target of (lse - logits[row, target]) / n_valid, summed in double in   \
+     * row order (thread-count independent). lse (N) written: each row's log-sum-exp, for backward (0 on  \
+     * ignored rows). *n_valid (may be NULL) = rows with a target. No target at all: returns 0 where     \
+     * PyTorch returns NaN (0/0); the gradients are 0 in both (see docs/HEADS.md). */                     \
+    float crossentropy_forward##sfx(float *lse, int *n_valid, const float *logits, const int32_t *targets, \
+                                    int N, int K, int ignore);                                             \
+    /* dlogits (N,K) WRITTEN (=): dloss * (softmax(row) - onehot(target)) / n_valid on rows with a target, \
+     * 0 on ignored rows (everywhere when n_valid = 0). lse from the forward. dlogits may alias logits.    */\
+    void crossentropy_backward##sfx(float *dlogits, const float *logits, const float *lse,                 \
+                                    const int32_t *targets, float dloss, int N, int K, int ignore);
 
 XS_OPS_DECL()
 XS_OPS_DECL(_ref)
 XS_OPS_DECL(_cpu)
 #undef XS_OPS_DECL
+
+/* PyTorch's default ignore_index (CrossEntropyLoss, HF's label padding). */
+#define OPS_IGNORE_INDEX (-100)
 
 /* Offset of sequence b's probabilities in a packed att buffer: NH * sum_{b' < b} n_b'^2. */
 size_t packed_att_offset(const int32_t *off, int b, int NH);

@@ -481,6 +481,96 @@ void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float 
     }
 }
 
+/* ---- cross-entropy: rows in parallel, exp by exp_nonpos, double row sums ------------------- */
+static int ce_count_cpu(const int32_t *targets, int N, int K, int ignore) {
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK(targets[i] == ignore || (targets[i] >= 0 && targets[i] < K),
+              "cross-entropy target %d of row %d outside [0,%d) and not the ignore index %d", targets[i], i, K, ignore);
+        n += targets[i] != ignore;
+    }
+    return n;
+}
+
+/* Independent lanes so the loops vectorize without reassociation flags. */
+#define CE_LANES 16
+static float row_max(const float *x, int K) {
+    float mx[CE_LANES];
+    for (int j = 0; j < CE_LANES; j++) mx[j] = x[0];
+    int k = 0;
+    for (; k + CE_LANES <= K; k += CE_LANES)
+        for (int j = 0; j < CE_LANES; j++) mx[j] = x[k + j] > mx[j] ? x[k + j] : mx[j];
+    float m = x[0];
+    for (int j = 0; j < CE_LANES; j++) m = mx[j] > m ? mx[j] : m;
+    for (; k < K; k++) m = x[k] > m ? x[k] : m;
+    return m;
+}
+/* sum_k exp(x[k] - m): float lanes over blocks of 1024, each block folded into a double. */
+static double row_sum_exp(const float *x, int K, float m) {
+    double s = 0.0;
+    int k = 0;
+    while (k + CE_LANES <= K) {
+        float acc[CE_LANES] = {0};
+        int end = k + 1024 <= K ? k + 1024 : K - (K - k) % CE_LANES;
+        for (; k < end; k += CE_LANES)
+            for (int j = 0; j < CE_LANES; j++) acc[j] += exp_nonpos(x[k + j] - m);
+        for (int j = 0; j < CE_LANES; j++) s += acc[j];
+    }
+    for (; k < K; k++) s += exp_nonpos(x[k] - m);
+    return s;
+}
+
+/* out[k] = exp(x[k] - l) * sc, l >= max x (out must not alias x: the caller goes through a buffer). */
+static void exp_shift_scale(float *restrict out, const float *restrict x, int n, float l, float sc) {
+    int k = 0;
+    for (; k + CE_LANES <= n; k += CE_LANES) /* fixed-width inner loop: vectorizes (a plain one did not) */
+        for (int j = 0; j < CE_LANES; j++) out[k + j] = exp_nonpos(x[k + j] - l) * sc;
+    for (; k < n; k++) out[k] = exp_nonpos(x[k] - l) * sc;
+}
+
+float crossentropy_forward_cpu(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
+                               int ignore) {
+    int n = ce_count_cpu(targets, N, K, ignore);
+    if (n_valid) *n_valid = n;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        lse[i] = 0.0f;
+        if (targets[i] == ignore) continue;
+        const float *x = logits + (size_t)i * K;
+        float m = row_max(x, K);
+        lse[i] = (float)((double)m + log(row_sum_exp(x, K, m)));
+    }
+    /* the row losses summed in row order, after the parallel loop: the same for any thread count */
+    double sum = 0.0;
+    for (int i = 0; i < N; i++)
+        if (targets[i] != ignore) sum += (double)lse[i] - logits[(size_t)i * K + targets[i]];
+    return n ? (float)(sum / n) : 0.0f;
+}
+
+void crossentropy_backward_cpu(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
+                               float dloss, int N, int K, int ignore) {
+    int n = ce_count_cpu(targets, N, K, ignore);
+    float scale = n ? (float)((double)dloss / n) : 0.0f;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const float *x = logits + (size_t)i * K;
+        float *d = dlogits + (size_t)i * K;
+        int t = targets[i];
+        if (t == ignore || n == 0) {
+            memset(d, 0, (size_t)K * sizeof(float));
+            continue;
+        }
+        /* through a stack buffer: d may alias x, which would keep the loop from vectorizing */
+        float buf[256];
+        for (int k0 = 0; k0 < K; k0 += 256) {
+            int len = K - k0 < 256 ? K - k0 : 256;
+            exp_shift_scale(buf, x + k0, len, lse[i], scale);
+            memcpy(d + k0, buf, (size_t)len * sizeof(float));
+        }
+        d[t] -= scale;
+    }
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 #define DISPATCH(name, ...) \
     do { if (g_ref) name##_ref(__VA_ARGS__); else name##_cpu(__VA_ARGS__); } while (0)
@@ -541,4 +631,13 @@ void attention_packed_backward(float *dq, float *dk, float *dv, const float *dct
                                int T, int C, int NH, const DropSpec *drop, float *scratch, int nthreads) {
     DISPATCH(attention_packed_backward, dq, dk, dv, dctx, att, q, k, v, off, rowmap, B, T, C, NH, drop, scratch,
              nthreads);
+}
+float crossentropy_forward(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
+                           int ignore) {
+    return g_ref ? crossentropy_forward_ref(lse, n_valid, logits, targets, N, K, ignore)
+                 : crossentropy_forward_cpu(lse, n_valid, logits, targets, N, K, ignore);
+}
+void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int32_t *targets, float dloss,
+                           int N, int K, int ignore) {
+    DISPATCH(crossentropy_backward, dlogits, logits, lse, targets, dloss, N, K, ignore);
 }

@@ -356,3 +356,46 @@ void attention_packed_backward_ref(float *dq, float *dk, float *dv, const float 
             }
     }
 }
+
+/* ---- cross-entropy (F.cross_entropy with ignore_index, mean reduction) ---------------------- */
+static int ce_count(const int32_t *targets, int N, int K, int ignore) {
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+        CHECK(targets[i] == ignore || (targets[i] >= 0 && targets[i] < K),
+              "cross-entropy target %d of row %d outside [0,%d) and not the ignore index %d", targets[i], i, K, ignore);
+        n += targets[i] != ignore;
+    }
+    return n;
+}
+
+float crossentropy_forward_ref(float *lse, int *n_valid, const float *logits, const int32_t *targets, int N, int K,
+                               int ignore) {
+    int n = ce_count(targets, N, K, ignore);
+    if (n_valid) *n_valid = n;
+    double sum = 0.0;
+    for (int i = 0; i < N; i++) {
+        lse[i] = 0.0f;
+        if (targets[i] == ignore) continue;
+        const float *x = logits + (size_t)i * K;
+        double m = x[0], s = 0.0;
+        for (int k = 1; k < K; k++) m = fmax(m, x[k]);
+        for (int k = 0; k < K; k++) s += exp((double)x[k] - m);
+        double l = m + log(s);
+        lse[i] = (float)l;
+        sum += l - x[targets[i]];
+    }
+    return n ? (float)(sum / n) : 0.0f;
+}
+
+void crossentropy_backward_ref(float *dlogits, const float *logits, const float *lse, const int32_t *targets,
+                               float dloss, int N, int K, int ignore) {
+    int n = ce_count(targets, N, K, ignore);
+    double scale = n ? (double)dloss / n : 0.0;
+    for (int i = 0; i < N; i++) {
+        const float *x = logits + (size_t)i * K;
+        float *d = dlogits + (size_t)i * K;
+        int t = targets[i];
+        for (int k = 0; k < K; k++)
+            d[k] = (t == ignore || n == 0) ? 0.0f : (float)((exp((double)x[k] - lse[i]) - (k == t)) * scale);
+    }
+}
