@@ -173,24 +173,36 @@ static void test_choices_golden(void **state) {
 
 /* ---- tagging ---- */
 typedef struct {
-    TagSet set;
+    TagSet sets[3];  /* germeval (the slice's tags), upos, panx */
     int have_set;
-    long recs, bad, split, empty, words_ok, words;
+    long recs, bad, split, empty, long_words, words_ok, words;
 } TagCtx;
+
+static const char *const SETS[3] = {"germeval", "upos", "panx"};
 
 static void tag_rec(json_t *g, void *ctx) {
     TagCtx *c = ctx;
     if (!c->have_set) {
-        json_t *ts = json_object_get(g, "tagset");
-        assert_non_null(ts);
-        const char *names[64];
-        size_t n = json_array_size(ts);
-        assert_true(n <= 64);
-        for (size_t i = 0; i < n; i++) names[i] = json_string_value(json_array_get(ts, i));
-        tagset_init_names(&c->set, names, n);
+        json_t *all = json_object_get(g, "tagsets");
+        assert_non_null(all);
+        for (int k = 0; k < 3; k++) {
+            json_t *ts = json_object_get(all, SETS[k]);
+            const char *names[64];
+            size_t n = json_array_size(ts);
+            assert_true(n > 0 && n <= 64);
+            for (size_t i = 0; i < n; i++) names[i] = json_string_value(json_array_get(ts, i));
+            tagset_init_names(&c->sets[k], names, n);
+        }
+        /* XTREME's label lists are the library's */
+        assert_int_equal(c->sets[1].n, 17);
+        for (int i = 0; i < 17; i++) assert_string_equal(c->sets[1].names[i], TAGS_UPOS[i]);
+        assert_int_equal(c->sets[2].n, 7);
+        for (int i = 0; i < 7; i++) assert_string_equal(c->sets[2].names[i], TAGS_PANX[i]);
         c->have_set = 1;
         return;
     }
+    const char *setname = jstr(g, "set");
+    const TagSet *set = &c->sets[setname[0] == 'g' ? 0 : setname[0] == 'u' ? 1 : 2];
     json_t *jw = json_object_get(g, "words"), *jt = json_object_get(g, "tags");
     TagSentence s = {0};
     s.n = json_array_size(jw);
@@ -208,7 +220,7 @@ static void tag_rec(json_t *g, void *ctx) {
         FeatTagStats st = {0};
         XsErr err = {0};
         feat_rows_init(&r, FEAT_TAG, jint(g, "max_len"), t);
-        if (feat_tag(&r, t, &s, &c->set, 5, NULL, &st, &err)) fail_msg("%s", err.msg);
+        if (feat_tag(&r, t, &s, set, 5, NULL, &st, &err)) fail_msg("%s", err.msg);
         if (r.n != json_array_size(rows)) {
             fprintf(stderr, "tag %s/%d: %zu windows, expected %zu\n", TOKS[k], r.max_len, r.n, json_array_size(rows));
             c->bad++;
@@ -227,13 +239,14 @@ static void tag_rec(json_t *g, void *ctx) {
         }
         c->split += r.n > 1;
         c->empty += st.nempty_words;
+        c->long_words += st.nsplit_words;
         /* predictions = the gold labels at first sub-tokens → one tag per word, every word */
         int32_t *wp = malloc(s.n * sizeof *wp);
         size_t got = feat_tag_words(&r, 0, r.n, r.labels, wp, s.n);
         c->words += (long)s.n;
         if (got == s.n) {
             long ok = 0;
-            for (size_t w = 0; w < s.n; w++) ok += wp[w] == tagset_find(&c->set, s.tags[w]);
+            for (size_t w = 0; w < s.n; w++) ok += wp[w] == tagset_find(set, s.tags[w]);
             c->words_ok += ok;
         }
         free(wp);
@@ -248,14 +261,15 @@ static void test_tags_golden(void **state) {
     (void)state;
     TagCtx c = {0};
     each_record("featurize/tags.jsonl", tag_rec, &c);
-    fprintf(stderr, "tags: %ld sentences x 3 tokenizers, %ld split, %ld empty words, %ld/%ld words reassembled\n",
-            c.recs, c.split, c.empty, c.words_ok, c.words);
-    assert_int_equal(c.recs, 13);
+    fprintf(stderr, "tags: %ld sentences x 3 tokenizers, %ld split, %ld empty words, %ld words over a window, "
+            "%ld/%ld words reassembled\n", c.recs, c.split, c.empty, c.long_words, c.words_ok, c.words);
+    assert_int_equal(c.recs, 26);
+    assert_true(c.long_words >= 3); /* the 50-letter compound at max_len 8 */
     assert_true(c.split >= 6);  /* the long sentence at 256 and 64, short ones at 16 */
     assert_true(c.empty >= 3);  /* U+200B for all three (U+00AD too for BERT) */
     assert_int_equal(c.bad, 0);
     assert_int_equal(c.words_ok, c.words);
-    tagset_free(&c.set);
+    for (int k = 0; k < 3; k++) tagset_free(&c.sets[k]);
 }
 
 /* The GermEval reader gives the sentences the goldens were made from. */

@@ -13,7 +13,8 @@ Outputs, JSON Lines under tests/fixtures/featurize/ (ids/types/labels unpadded: 
   choices.jsonl  {"tok","max_len","src","k","ctx","choices":[...],"rows":[{"ids","types"}]}  run_swag: one
                  tok(context, choice_i, truncation=True, max_length) per choice; src = file, k = row index;
                  context/choices built as jiant (HellaSwag: ctx_a, ctx_b + " " + ending; CSQA: stem, texts).
-  tags.jsonl     line 1 {"tagset":[...]} (the slice's tags, sorted); then {"max_len","words","tags",
+  tags.jsonl     line 1 {"tagsets":{"germeval": the slice's tags sorted, "upos", "panx": XTREME's labels}};
+                 then {"max_len","set","words","tags",
                  "x"|"c"|"u":[rows {"ids","labels","word"}]}  XTREME
                  utils_tag.convert_examples_to_features: tokenizer.tokenize(word) per word, a non-empty
                  word with no sub-token -> unk_token, label on the first sub-token, -100 elsewhere,
@@ -21,7 +22,8 @@ Outputs, JSON Lines under tests/fixtures/featurize/ (ids/types/labels unpadded: 
                  into consecutive windows of at most max_len - 2, each cut moved back to a word start
                  (xstilts' rule, tasks/feat_tag.c). word = word index at first sub-tokens, -1 elsewhere.
                  Sentences: GermEval 2014 dev slice (outer column), the slice's sentences joined into one
-                 long sentence, and one with zero-sub-token words (U+200B, U+00AD) added.
+                 long sentence, one with zero-sub-token words (U+200B, U+00AD) added, one word longer
+                 than a window; XTREME download/udpos dev-{en,fr,zh} and download/panx dev-de sentences.
   qa.jsonl       {"max_len","stride","file","id","x"|"c"|"u":[windows {"ids","types","s","e"}]} run_qa.py
                  prepare_train_features: tok(question.lstrip(), context, truncation="only_second",
                  max_length, stride, return_overflowing_tokens, return_offsets_mapping); start/end token of
@@ -169,9 +171,32 @@ def tag_rows(tk, words, tags, tagset, ml):
     return rows
 
 
+UPOS = sorted(["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
+               "PUNCT", "SCONJ", "SYM", "VERB", "X"])
+PANX = sorted(["B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"])
+
+
+def column_sentences(rel, n):
+    sents, words, tags = [], [], []
+    with open(os.path.join(DATA, rel), encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                if words:
+                    sents.append((words, tags))
+                words, tags = [], []
+                continue
+            p = line.split("\t")
+            words.append(p[0])
+            tags.append(p[1])
+    if words:
+        sents.append((words, tags))
+    return sents[:n]
+
+
 def tagging(toks):
     sents = germeval_sentences()
-    tagset = sorted({t for _, ts in sents for t in ts})
+    tagsets = {"germeval": sorted({t for _, ts in sents for t in ts}), "upos": UPOS, "panx": PANX}
     long_w = [w for ws, _ in sents for w in ws]
     long_t = [t for _, ts in sents for t in ts]
     w0, t0 = list(sents[0][0]), list(sents[0][1])
@@ -179,15 +204,20 @@ def tagging(toks):
     t0[1:1] = ["O"]
     w0.append("\u00ad")
     t0.append("O")
-    cases = [(ws, ts, 256) for ws, ts in sents[:6]] + [(ws, ts, 16) for ws, ts in sents[:4]]
-    cases += [(long_w, long_t, 256), (long_w, long_t, 64), (w0, t0, 256)]
+    w1 = ["Die", "Donaudampfschifffahrtsgesellschaftskapit\u00e4nsm\u00fctze", "liegt", "hier", "."]
+    g = "germeval"
+    cases = [(ws, ts, 256, g) for ws, ts in sents[:6]] + [(ws, ts, 16, g) for ws, ts in sents[:4]]
+    cases += [(long_w, long_t, 256, g), (long_w, long_t, 64, g), (w0, t0, 256, g), (w1, ["O"] * 5, 8, g)]
+    for lang in ("en", "fr", "zh"):
+        cases += [(ws, ts, 256, "upos") for ws, ts in column_sentences(f"xtreme/download/udpos/dev-{lang}.tsv", 3)]
+    cases += [(ws, ts, 256, "panx") for ws, ts in column_sentences("xtreme/download/panx/dev-de.tsv", 3)]
     recs = []
-    for words, tags, ml in cases:
-        r = {"max_len": ml, "words": words, "tags": tags}
+    for words, tags, ml, ts in cases:
+        r = {"max_len": ml, "set": ts, "words": words, "tags": tags}
         for k, tk in toks.items():
-            r[k] = tag_rows(tk, words, tags, tagset, ml)
+            r[k] = tag_rows(tk, words, tags, tagsets[ts], ml)
         recs.append(r)
-    return [{"tagset": tagset}] + recs
+    return [{"tagsets": tagsets}] + recs
 
 
 def char_to_byte(text):
