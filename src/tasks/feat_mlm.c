@@ -10,7 +10,7 @@ int feat_mlm_line(FeatRows *r, const Tokenizer *t, const char *text, size_t len,
     encoding_init(&e);
     if (tokenizer_encode(t, text, len, NULL, 0, r->max_len, &e, err)) {
         encoding_free(&e);
-        return err_prefix(err, "example %lld", (long long)example);
+        return err_prefix(err, "example %lld: ", (long long)example);
     }
     const size_t i = feat_rows_add(r), o = i * (size_t)r->max_len;
     for (int p = 0; p < e.n; p++) {

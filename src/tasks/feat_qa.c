@@ -45,7 +45,7 @@ int feat_qa(FeatRows *r, const Tokenizer *t, const QaExample *ex, int64_t exampl
     int nwin;
     if (qa_windows(t, ex->question + q0, qn - q0, ex->context, strlen(ex->context), r->max_len, stride, max_query, &w,
                    &nwin, err))
-        return err_prefix(err, "question %s", ex->id);
+        return err_prefix(err, "question %s: ", ex->id);
     const size_t L = (size_t)r->max_len;
     for (int k = 0; k < nwin; k++) {
         const Encoding *e = &w[k].enc;

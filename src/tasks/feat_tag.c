@@ -62,7 +62,7 @@ static int sentence_subtokens(const Tokenizer *t, const TagSentence *s, const Ta
         encoding_clear(&e);
         size_t wl = strlen(s->words[w]);
         if (tokenizer_encode_raw(t, s->words[w], wl, &e, err)) {
-            rc = err_prefix(err, "line %ld: word %zu", s->line, w + 1);
+            rc = err_prefix(err, "line %ld: word %zu: ", s->line, w + 1);
             break;
         }
         if (e.n == 0 && wl > 0) { /* XTREME: a word that tokenizes to nothing becomes unk_token */

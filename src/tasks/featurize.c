@@ -96,7 +96,7 @@ int feat_pair(FeatRows *r, const Tokenizer *t, const char *a, const char *b, int
     encoding_init(&e);
     if (tokenizer_encode(t, a, strlen(a), b, b ? strlen(b) : 0, r->max_len, &e, err)) {
         encoding_free(&e);
-        return err_prefix(err, "example %lld", (long long)example);
+        return err_prefix(err, "example %lld: ", (long long)example);
     }
     size_t i = put_encoding(r, &e, example);
     r->row_label[i] = label;
@@ -125,7 +125,7 @@ int feat_pairs(FeatRows *r, const Tokenizer *t, const PairSet *s, XsErr *err) {
         int bad = -1;
         if (tokenizer_encode_batch(t, ta, la, tb, lb, m, r->max_len, enc, &bad, err)) {
             const PairExample *ex = &s->v[i0 + (size_t)(bad < 0 ? 0 : bad)];
-            rc = err_prefix(err, "line %ld (id %s)", ex->line, ex->id ? ex->id : "?");
+            rc = err_prefix(err, "line %ld (id %s): ", ex->line, ex->id ? ex->id : "?");
             break;
         }
         rows_reserve(r, r->n + (size_t)m);
@@ -154,7 +154,7 @@ int feat_choice(FeatRows *r, const Tokenizer *t, const ChoiceExample *ex, int64_
             encoding_free(&e);
             /* rows of the earlier choices are taken back: an example is all its choices or nothing */
             r->n -= (size_t)c;
-            return err_prefix(err, "line %ld (id %s), choice %d", ex->line, ex->id ? ex->id : "?", c);
+            return err_prefix(err, "line %ld (id %s), choice %d: ", ex->line, ex->id ? ex->id : "?", c);
         }
         size_t i = put_encoding(r, &e, example);
         r->info[i].choice = c;
