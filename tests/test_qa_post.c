@@ -56,7 +56,7 @@ static void test_golden_answers(void **state) {
         }
         QaPostOpts o = {(int)json_integer_value(json_object_get(cs, "n_best")),
                         (int)json_integer_value(json_object_get(cs, "max_answer_length"))};
-        QaAnswer a;
+        QaPostAnswer a;
         XsErr err = {0};
         assert_int_equal(qa_post_best(ctx, strlen(ctx), w, nw, &o, &a, &err), 0);
         if (strcmp(a.text, expected) == 0) matched++;
@@ -83,7 +83,7 @@ static void test_edges(void **state) {
     float s[4] = {9, 1, 2, 0}, e[4] = {9, 0.5f, 3, 0};
     int32_t b[4] = {-1, 0, 4, -1}, en[4] = {-1, 3, 8, -1};
     QaPostWindow w = {s, e, b, en, NULL, 4};
-    QaAnswer a;
+    QaPostAnswer a;
     XsErr err = {0};
     assert_int_equal(qa_post_best(ctx, strlen(ctx), &w, 1, NULL, &a, &err), 0);
     assert_string_equal(a.text, "d\xc3\xa9" "f"); /* 2+3 beats 1+3 and 1+0.5 */

@@ -24,7 +24,7 @@ static void top_n(const float *x, size_t len, int n, ValIdx *scratch, int32_t *t
 }
 
 int qa_post_best(const char *context, size_t context_len, const QaPostWindow *w, size_t nwin,
-                 const QaPostOpts *opts, QaAnswer *ans, XsErr *err) {
+                 const QaPostOpts *opts, QaPostAnswer *ans, XsErr *err) {
     int n_best = opts && opts->n_best > 0 ? opts->n_best : 20;
     int max_len = opts && opts->max_answer_length > 0 ? opts->max_answer_length : 30;
     memset(ans, 0, sizeof *ans);
@@ -85,7 +85,7 @@ int qa_post_best(const char *context, size_t context_len, const QaPostWindow *w,
     return 0;
 }
 
-void qa_answer_free(QaAnswer *a) {
+void qa_answer_free(QaPostAnswer *a) {
     free(a->text);
     a->text = NULL;
 }

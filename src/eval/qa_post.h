@@ -23,13 +23,13 @@ typedef struct QaPostOpts {
     int max_answer_length;  /* in tokens; 0 → 30 */
 } QaPostOpts;
 
-typedef struct QaAnswer {
+typedef struct QaPostAnswer {
     char *text;             /* malloc'd, NUL-terminated */
     int found;              /* 0 when HF's "empty" fallback was used */
     size_t window, start, end; /* best span: window index and token positions (when found) */
     int32_t byte_begin, byte_end;
     float score;            /* start_logit + end_logit (float32, like numpy) */
-} QaAnswer;
+} QaPostAnswer;
 
 /* The best answer over all windows of one example: each window's n_best highest start and end logits,
  * pairs with both tokens in the context, start <= end, end - start + 1 <= max_answer_length, start token
@@ -39,7 +39,7 @@ typedef struct QaAnswer {
  * empty, the answer is "empty" (found = 0), HF's fallback. Returns -1 with err on NaN logits or offsets
  * outside the context. context: (context_len) bytes. */
 int qa_post_best(const char *context, size_t context_len, const QaPostWindow *w, size_t nwin,
-                 const QaPostOpts *opts, QaAnswer *ans, XsErr *err);
-void qa_answer_free(QaAnswer *a);
+                 const QaPostOpts *opts, QaPostAnswer *ans, XsErr *err);
+void qa_answer_free(QaPostAnswer *a);
 
 #endif
