@@ -102,4 +102,28 @@ expect_fail "$TMP/nope" "$XS" encode --model "$TMP/nope" --out "$TMP/bad.npy" </
 expect_fail "$TMP/nodir/e.npy" "$XS" encode --model "$TMP/xlmr" --out "$TMP/nodir/e.npy" <"$FIX/xlmr/sentences.txt"
 expect_fail 'unknown option' "$XS" encode --model "$TMP/xlmr" --frobnicate --out "$TMP/bad.npy" </dev/null
 [ ! -e "$TMP/bad.npy" ] || fail "an output file was written on a usage error"
+
+# Outputs (issue 12 item 1): only a regular file is replaced (temp + rename). A symbolic link is
+# written through, a FIFO and a device in place, '-' is stdout, a folder is refused by name.
+S=$FIX/xlmr/sentences.txt
+"$XS" encode --model "$TMP/xlmr" --layer 2 --out "$TMP/ref.npy" <"$S"
+echo old >"$TMP/target.npy"
+ln -s target.npy "$TMP/link.npy"
+"$XS" encode --model "$TMP/xlmr" --layer 2 --out "$TMP/link.npy" <"$S"
+[ -L "$TMP/link.npy" ] || fail "--out SYMLINK replaced the link"
+cmp -s "$TMP/target.npy" "$TMP/ref.npy" || fail "--out SYMLINK did not write through to the target"
+mkfifo "$TMP/fifo"
+timeout 120 cat "$TMP/fifo" >"$TMP/from_fifo.npy" &
+reader=$!
+timeout 120 "$XS" encode --model "$TMP/xlmr" --layer 2 --out "$TMP/fifo" <"$S" || { echo x >"$TMP/fifo" & fail "--out FIFO failed"; }
+wait $reader || true
+[ -p "$TMP/fifo" ] || fail "--out FIFO replaced the FIFO"
+cmp -s "$TMP/from_fifo.npy" "$TMP/ref.npy" || fail "--out FIFO: the reader did not get the .npy"
+"$XS" encode --model "$TMP/xlmr" --layer 2 --out - <"$S" >"$TMP/stdout.npy"
+cmp -s "$TMP/stdout.npy" "$TMP/ref.npy" || fail "--out - did not write the .npy to stdout"
+# as root a regression would replace the machine's /dev/full: use a private node then
+if [ "$(id -u)" = 0 ]; then mknod "$TMP/full" c 1 7; FULL=$TMP/full; else FULL=/dev/full; fi
+expect_fail 'No space left on device' "$XS" encode --model "$TMP/xlmr" --out "$FULL" <"$S"
+[ -c "$FULL" ] || fail "--out $FULL: the device was replaced"
+expect_fail 'is a directory' "$XS" encode --model "$TMP/xlmr" --out "$TMP" </dev/null
 echo "cli_encode: all checks passed"

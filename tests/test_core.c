@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static void test_philox_known_answer(void **state) {
@@ -84,6 +87,88 @@ static void test_npy_and_atomic(void **state) {
     free(dir);
 }
 
+/* A character device to write to: as root a fresh node in dir (a regression must not replace the
+ * machine's /dev/null or /dev/full), otherwise the system's one (which a non-root user cannot replace). */
+static const char *char_dev(const char *dir, const char *name, unsigned minor, char *buf, size_t cap) {
+    snprintf(buf, cap, "/dev/%s", name);
+    if (geteuid() != 0) return buf;
+    snprintf(buf, cap, "%s/%s", dir, name);
+    assert_int_equal(mknod(buf, S_IFCHR | 0666, makedev(1, minor)), 0);
+    return buf;
+}
+
+/* Outputs (issue 12 item 1): only a regular file (or nothing) is replaced by temp + rename; a
+ * symbolic link is written through, a FIFO / device in place, a folder refused. */
+static void test_atomic_targets(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char real[1100], link[1100], fifo[1100], sub[1100];
+    snprintf(real, sizeof real, "%s/real.txt", dir);
+    snprintf(link, sizeof link, "%s/link.txt", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    XsErr err = {0};
+    struct stat sb;
+    /* a symbolic link: the link stays, its target gets the bytes */
+    assert_int_equal(file_write_atomic(real, "old", 3, &err), 0);
+    assert_int_equal(symlink("real.txt", link), 0);
+    assert_int_equal(file_write_atomic(link, "new!", 4, &err), 0);
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    size_t n;
+    char *got = file_read_all(real, &n, &err);
+    assert_non_null(got);
+    assert_int_equal(n, 4);
+    assert_memory_equal(got, "new!", 4);
+    free(got);
+    /* a FIFO: written in place, its reader gets the bytes, the FIFO stays a FIFO */
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(rfd >= 0);
+    assert_int_equal(file_write_atomic(fifo, "piped", 5, &err), 0);
+    char buf[16] = {0};
+    assert_int_equal(read(rfd, buf, sizeof buf), 5);
+    assert_memory_equal(buf, "piped", 5);
+    close(rfd);
+    assert_int_equal(lstat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    /* a character device: /dev/null takes the bytes and stays a device; /dev/full reports ENOSPC */
+    char nb[1200], fb[1200];
+    const char *dnull = char_dev(dir, "null", 3, nb, sizeof nb), *dfull = char_dev(dir, "full", 7, fb, sizeof fb);
+    assert_int_equal(file_write_atomic(dnull, "x", 1, &err), 0);
+    assert_int_equal(stat(dnull, &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    float v[2] = {1, 2};
+    err_clear(&err);
+    assert_int_equal(npy_write_f32(dfull, v, 1, 2, &err), -1);
+    assert_non_null(strstr(err.msg, "full: write failed: No space left on device"));
+    assert_int_equal(stat(dfull, &sb), 0);
+    assert_true(S_ISCHR(sb.st_mode));
+    /* a folder is refused by name; a missing folder names the output, not the temp file */
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(file_write_atomic(sub, "x", 1, &err), -1);
+    assert_non_null(strstr(err.msg, "is a directory"));
+    char missing[1200];
+    snprintf(missing, sizeof missing, "%s/nope/out.txt", dir);
+    assert_int_equal(file_write_atomic(missing, "x", 1, &err), -1);
+    assert_null(strstr(err.msg, ".tmp."));
+    assert_non_null(strstr(err.msg, "nope/out.txt: cannot create: its folder does not exist"));
+    assert_int_equal(out_check(missing, &err), -1);
+    assert_non_null(strstr(err.msg, "does not exist"));
+    assert_int_equal(out_check(sub, &err), -1);
+    assert_int_equal(out_check(link, &err), 0);
+    assert_int_equal(out_check("-", &err), 0);
+    /* a dangling link is refused, never replaced */
+    char dangling[1200];
+    snprintf(dangling, sizeof dangling, "%s/dangling", dir);
+    assert_int_equal(symlink("no-such-file", dangling), 0);
+    assert_int_equal(file_write_atomic(dangling, "x", 1, &err), -1);
+    assert_int_equal(lstat(dangling, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_parse_and_err(void **state) {
     (void)state;
     long v;
@@ -142,7 +227,7 @@ static void test_text(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answer), cmocka_unit_test(test_rng_order_independent),
-        cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_parse_and_err),
+        cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_atomic_targets), cmocka_unit_test(test_parse_and_err),
         cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "\n"
             "  --model DIR     Hugging Face-layout folder: config.json, model.safetensors and\n"
             "                  sentencepiece.bpe.model (XLM-R) or vocab.txt (BERT)\n"
-            "  --out FILE      output .npy, written atomically\n"
+            "  --out FILE      output .npy, written atomically (temp + rename; a symbolic link is\n"
+            "                  followed; a FIFO or device is written in place; - = stdout)\n"
             "  --layer L       hidden_states[L] as in HF: 0 = embedding output, num_layers = last\n"
             "                  (default: the last layer; XTREME's BUCC/Tatoeba use a middle one,\n"
             "                  e.g. 7 of 12 for base, 14 of 24 for large)\n"
@@ -76,18 +77,6 @@ static double cpu_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Fails before any work when the output's folder is missing or not writable (the atomic write at
- * the end would otherwise discard minutes of encoding). */
-static void check_out_dir(const char *path) {
-    char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    const char *d = ".";
-    if (slash == dir) d = "/";
-    else if (slash) { *slash = 0; d = dir; }
-    if (access(d, W_OK) != 0) { free(dir); xs_die("%s: expected a writable folder for the output, found none", path); }
-    free(dir);
-}
-
 int cmd_encode(int argc, char **argv) {
     const char *model_dir = NULL, *out_path = NULL, *pool_s = "mean", *v;
     long layer = -1, max_len = -1, batch = 32;
@@ -107,9 +96,10 @@ int cmd_encode(int argc, char **argv) {
     PoolKind pool;
     if (pool_parse(pool_s, &pool)) xs_die("encode: --pool expects mean or cls, got '%s'", pool_s);
     if (batch < 1 || batch > 65536) xs_die("encode: --batch expects 1..65536, got %ld", batch);
-    check_out_dir(out_path);
-
     XsErr err = {0};
+    /* fail before minutes of encoding when the output cannot be written */
+    if (out_check(out_path, &err)) xs_die("%s", err.msg);
+
     Tokenizer *tok = tokenizer_open(model_dir, &err);
     if (!tok) xs_die("%s", err.msg);
     Model m;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 double time_now(void) {
@@ -78,42 +79,117 @@ char *file_read_all(const char *path, size_t *len, XsErr *err) {
     return buf;
 }
 
+/* What is at `path` decides how it is written: nothing or a regular file -> temp + rename (a
+ * symlink is followed, so the file it points to is replaced and the link kept); "-" -> stdout;
+ * a device, FIFO or socket -> written in place (never replaced); a folder -> an error. */
+int out_kind(const char *path, char **target, XsErr *err) {
+    *target = NULL;
+    if (!strcmp(path, "-")) return OUT_STDOUT;
+    if (!*path) return err_set(err, NULL, 0, "expected an output path, found an empty string");
+    struct stat sb;
+    if (lstat(path, &sb) != 0) {
+        if (errno != ENOENT) return err_set(err, path, 0, "cannot inspect the output: %s", strerror(errno));
+        *target = xstrdup(path);
+        return OUT_REPLACE;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real) return err_set(err, path, 0, "is a symbolic link whose target cannot be resolved (%s); refusing to replace it", strerror(errno));
+        int rc = out_kind(real, target, err);
+        free(real);
+        return rc;
+    }
+    if (S_ISDIR(sb.st_mode)) return err_set(err, path, 0, "is a directory; expected a file path for the output");
+    *target = xstrdup(path);
+    return S_ISREG(sb.st_mode) ? OUT_REPLACE : OUT_IN_PLACE;
+}
+
+int out_check(const char *path, XsErr *err) {
+    char *target;
+    int k = out_kind(path, &target, err);
+    if (k < 0) return -1;
+    int rc = 0;
+    if (k == OUT_REPLACE) {
+        char *dir = xstrdup(target);
+        char *slash = strrchr(dir, '/');
+        const char *d = ".";
+        if (slash == dir) d = "/";
+        else if (slash) { *slash = 0; d = dir; }
+        struct stat sb;
+        if (stat(d, &sb) != 0 || !S_ISDIR(sb.st_mode)) rc = err_set(err, path, 0, "cannot write: folder '%s' does not exist", d);
+        else if (access(d, W_OK) != 0) rc = err_set(err, path, 0, "cannot write: folder '%s' is not writable", d);
+        free(dir);
+    }
+    free(target);
+    return rc;
+}
+
 int atomic_open(AtomicFile *af, const char *path, XsErr *err) {
-    size_t n = strlen(path) + 32;
+    memset(af, 0, sizeof *af);
+    char *target;
+    int k = out_kind(path, &target, err);
+    if (k < 0) return -1;
+    af->kind = k;
     af->path = xstrdup(path);
+    if (k == OUT_STDOUT) { af->f = stdout; free(target); return 0; }
+    if (k == OUT_IN_PLACE) {
+        af->f = fopen(target, "wb");
+        free(target);
+        if (!af->f) { err_set(err, path, 0, "cannot open for writing: %s", strerror(errno)); free(af->path); af->path = NULL; return -1; }
+        return 0;
+    }
+    size_t n = strlen(target) + 32;
     af->tmp = xmalloc(n);
-    snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(af->tmp, n, "%s.tmp.%ld", target, (long)getpid());
+    af->target = target;
     af->f = fopen(af->tmp, "wb");
     if (!af->f) {
-        err_set(err, af->tmp, 0, "cannot create: %s", strerror(errno));
-        free(af->path); free(af->tmp);
-        af->path = af->tmp = NULL;
+        int e = errno;
+        if (e == ENOENT) err_set(err, path, 0, "cannot create: its folder does not exist");
+        else err_set(err, path, 0, "cannot create: %s", strerror(e));
+        free(af->path); free(af->tmp); free(af->target);
+        af->path = af->tmp = af->target = NULL;
         return -1;
     }
     return 0;
 }
 int atomic_commit(AtomicFile *af, XsErr *err) {
-    int bad = ferror(af->f) || fflush(af->f) != 0 || fsync(fileno(af->f)) != 0;
-    bad |= fclose(af->f) != 0;
-    af->f = NULL;
     int rc = 0;
-    if (bad) rc = err_set(err, af->path, 0, "write failed: %s", strerror(errno));
-    else if (rename(af->tmp, af->path) != 0) rc = err_set(err, af->path, 0, "rename failed: %s", strerror(errno));
-    if (rc) remove(af->tmp);
-    free(af->path); free(af->tmp);
-    af->path = af->tmp = NULL;
+    if (af->kind == OUT_STDOUT) {
+        if (ferror(af->f) || fflush(af->f) != 0) rc = err_set(err, "<stdout>", 0, "write failed: %s", strerror(errno ? errno : EIO));
+        af->f = NULL;
+        free(af->path);
+        af->path = NULL;
+        return rc;
+    }
+    errno = 0;
+    int bad = ferror(af->f) || fflush(af->f) != 0;
+    if (!bad && af->kind == OUT_REPLACE) bad = fsync(fileno(af->f)) != 0;
+    int e = errno;
+    bad |= fclose(af->f) != 0;
+    if (!e) e = errno ? errno : EIO;
+    af->f = NULL;
+    if (bad) rc = err_set(err, af->path, 0, "write failed: %s", strerror(e));
+    else if (af->kind == OUT_REPLACE && rename(af->tmp, af->target) != 0) rc = err_set(err, af->path, 0, "rename failed: %s", strerror(errno));
+    if (rc && af->tmp) remove(af->tmp);
+    free(af->path); free(af->tmp); free(af->target);
+    af->path = af->tmp = af->target = NULL;
     return rc;
 }
 void atomic_abort(AtomicFile *af) {
-    if (af->f) fclose(af->f);
+    if (af->f && af->kind != OUT_STDOUT) fclose(af->f);
     if (af->tmp) remove(af->tmp);
-    free(af->path); free(af->tmp);
-    af->f = NULL; af->path = af->tmp = NULL;
+    free(af->path); free(af->tmp); free(af->target);
+    af->f = NULL; af->path = af->tmp = af->target = NULL;
 }
 int file_write_atomic(const char *path, const void *data, size_t len, XsErr *err) {
     AtomicFile af;
     if (atomic_open(&af, path, err)) return -1;
-    if (len && fwrite(data, 1, len, af.f) != len) { atomic_abort(&af); return err_set(err, path, 0, "short write"); }
+    if (len && fwrite(data, 1, len, af.f) != len) {
+        int e = errno;
+        atomic_abort(&af);
+        return err_set(err, path, 0, "write failed: %s", strerror(e ? e : EIO));
+    }
     return atomic_commit(&af, err);
 }
 
@@ -124,16 +200,17 @@ int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
     size_t pad = (64 - total % 64) % 64;
     AtomicFile af;
     if (atomic_open(&af, path, err)) return -1;
-    fwrite("\x93NUMPY\x01\x00", 1, 8, af.f);
+    int bad = fwrite("\x93NUMPY\x01\x00", 1, 8, af.f) != 8;
     uint16_t hl = (uint16_t)((size_t)n + pad + 1);
     unsigned char hlb[2] = {(unsigned char)(hl & 0xff), (unsigned char)(hl >> 8)};
-    fwrite(hlb, 1, 2, af.f);
-    fwrite(hdr, 1, (size_t)n, af.f);
-    for (size_t i = 0; i < pad; i++) fputc(' ', af.f);
-    fputc('\n', af.f);
-    if (rows * cols > 0 && fwrite(data, sizeof(float), rows * cols, af.f) != rows * cols) {
+    bad |= fwrite(hlb, 1, 2, af.f) != 2;
+    bad |= fwrite(hdr, 1, (size_t)n, af.f) != (size_t)n;
+    for (size_t i = 0; i < pad; i++) bad |= fputc(' ', af.f) == EOF;
+    bad |= fputc('\n', af.f) == EOF;
+    if (bad || (rows * cols > 0 && fwrite(data, sizeof(float), rows * cols, af.f) != rows * cols)) {
+        int e = errno;
         atomic_abort(&af);
-        return err_set(err, path, 0, "short write");
+        return err_set(err, path, 0, "write failed: %s", strerror(e ? e : EIO));
     }
     return atomic_commit(&af, err);
 }

@@ -27,9 +27,19 @@ void progress_end(Progress *p);
 /* Reads a whole file (NUL-terminated for convenience). Returns NULL and sets err on failure. */
 char *file_read_all(const char *path, size_t *len, XsErr *err);
 
-/* Atomic write: opens "path.tmp.<pid>", the caller writes to the FILE*, then atomic_commit
- * flushes, fsyncs and renames over path (or removes the temp on failure). */
-typedef struct AtomicFile { FILE *f; char *path; char *tmp; } AtomicFile;
+/* Output files. What is at the path decides how it is written (out_kind):
+ *   nothing or a regular file  OUT_REPLACE: "path.tmp.<pid>" beside it, then fsync + rename over it
+ *                              (a symbolic link is followed: its target is replaced, the link kept);
+ *   "-"                        OUT_STDOUT: standard output (flushed and checked at commit);
+ *   a device, FIFO or socket   OUT_IN_PLACE: opened and written as it is, never replaced;
+ *   a directory, a dangling symbolic link: an error.
+ * atomic_open + write to af->f + atomic_commit (checks every write, the flush and the close). */
+enum { OUT_REPLACE = 0, OUT_STDOUT = 1, OUT_IN_PLACE = 2 };
+int out_kind(const char *path, char **target, XsErr *err); /* *target: malloc'd resolved path or NULL */
+/* Fails early (before minutes of work) when path could not be written: a folder, a missing or
+ * read-only parent folder. Returns 0 or -1 with err set. */
+int out_check(const char *path, XsErr *err);
+typedef struct AtomicFile { FILE *f; char *path; char *tmp; char *target; int kind; } AtomicFile;
 int atomic_open(AtomicFile *af, const char *path, XsErr *err);
 int atomic_commit(AtomicFile *af, XsErr *err);
 void atomic_abort(AtomicFile *af);
