@@ -94,9 +94,23 @@ expect_fail '<stdin>:3:' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" <
 [ ! -e "$TMP/bad.npy" ] || fail "an output file was written for bad input"
 expect_fail '<stdin>:2:' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" < <(printf 'ok\n\xc3(\n')
 expect_fail '--layer' "$XS" encode --model "$TMP/xlmr" --layer 3 --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"
+# issue 12 item 2: negative layers count from the end as Python's hidden_states[-k] (2 layers: 3 states)
+expect_fail '--layer expects -3..2' "$XS" encode --model "$TMP/xlmr" --layer -4 --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"
+expect_fail '--layer expects -3..2' "$XS" encode --model "$TMP/xlmr" --layer -99 --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"
+for neg in -1:2 -2:1 -3:0; do
+  "$XS" encode --model "$TMP/xlmr" --layer "${neg%%:*}" --out "$TMP/neg.npy" <"$FIX/xlmr/sentences.txt" 2>/dev/null
+  "$XS" encode --model "$TMP/xlmr" --layer "${neg##*:}" --out "$TMP/pos.npy" <"$FIX/xlmr/sentences.txt" 2>/dev/null
+  cmp -s "$TMP/neg.npy" "$TMP/pos.npy" || fail "--layer ${neg%%:*} is not hidden_states[${neg##*:}]"
+done
+"$XS" encode --model "$TMP/xlmr" --layer=-2 --out="$TMP/eq.npy" <"$FIX/xlmr/sentences.txt" 2>/dev/null
+npy_compare "layer -2 (--opt=value)" "$TMP/eq.npy" $FIX/xlmr/1_mean.npy 1e-4
+for bad in -5 0 1 x 1e3 ''; do
+  expect_fail "--max-len expects an integer" "$XS" encode --model "$TMP/xlmr" --max-len "$bad" --out "$TMP/bad.npy" </dev/null
+done
+expect_fail 'needs a value' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" --layer </dev/null
 expect_fail '--pool' "$XS" encode --model "$TMP/xlmr" --pool max --out "$TMP/bad.npy" </dev/null
 expect_fail '--max-len' "$XS" encode --model "$TMP/xlmr" --max-len 65 --out "$TMP/bad.npy" </dev/null
-expect_fail '--batch' "$XS" encode --model "$TMP/xlmr" --batch 0 --out "$TMP/bad.npy" </dev/null
+expect_fail '--batch expects an integer from 1 to 65536, found 0' "$XS" encode --model "$TMP/xlmr" --batch 0 --out "$TMP/bad.npy" </dev/null
 expect_fail 'required' "$XS" encode --out "$TMP/bad.npy" </dev/null
 expect_fail "$TMP/nope" "$XS" encode --model "$TMP/nope" --out "$TMP/bad.npy" </dev/null
 expect_fail "$TMP/nodir/e.npy" "$XS" encode --model "$TMP/xlmr" --out "$TMP/nodir/e.npy" <"$FIX/xlmr/sentences.txt"

@@ -10,7 +10,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # expect_fail "message fragment" cmd... : exit status 1 and the fragment on stderr
 expect_fail() {
   local want=$1; shift
-  set +e; "$@" >"$T/out" 2>"$T/err"; local rc=$?; set -e
+  set +e; "$@" >"${OUT_TO:-$T/out}" 2>"$T/err"; local rc=$?; set -e
   [ $rc -eq 1 ] || fail "expected exit 1, got $rc: $*"
   grep -qF -- "$want" "$T/err" || { cat "$T/err"; fail "stderr lacks '$want': $*"; }
 }
@@ -71,7 +71,30 @@ expect_fail "needs --dev-gold FILE" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/o
 expect_fail "expected 2 lines (the rows of" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode margin \
   --src-ids $F/bucc.dev.gold --threshold 1 --out "$T/o"
 expect_fail "unknown option" "$XS" retrieve --bogus
+
+# --- issue 12: every value range-checked, NaN refused, mismatches between inputs and mode are errors ---
+expect_fail "--k expects an integer from 1 to 1024, found -1" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode knn --k -1 --out "$T/o"
+expect_fail "--k expects an integer from 1 to 1024, found 0" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode knn --k=0 --out "$T/o"
+expect_fail "--tile-rows expects an integer from 1 to 65536, found 0" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode knn --tile-rows 0 --out "$T/o"
+expect_fail "--tile-cols expects an integer from 1 to 65536, found -3" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode knn --tile-cols -3 --out "$T/o"
+for t in nan NaN inf -inf 1e999 '' ' 0.5'; do
+  expect_fail "--threshold expects a finite number, found '$t'" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode margin --threshold "$t" --out "$T/o"
+done
+# gold ids that name no row (BUCC ids against row numbers: no --src-ids/--tgt-ids): an error, not F1 0
+expect_fail "names src id" "$XS" retrieve --src $F/bucc.dev.src.npy --tgt $F/bucc.dev.trg.npy --mode margin --dev-gold $F/bucc.dev.gold --out "$T/o"
+expect_fail "not among the" "$XS" retrieve --src $F/bucc.dev.src.npy --tgt $F/bucc.dev.trg.npy --src-ids $F/bucc.dev.src --tgt-ids $F/bucc.dev.trg \
+  --mode margin --dev-gold $F/bucc.test.gold --out "$T/o"
+# tatoeba: 10 target rows against 20 source rows is not line-parallel
+expect_fail "line-parallel sides" "$XS" retrieve --src $F/bucc.dev.src.npy --src-rows 0:20 --tgt $F/bucc.dev.src.npy --tgt-rows 0:10 --mode tatoeba --out "$T/o"
+expect_fail "--mode tatoeba predicts the top-1" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode tatoeba --k 4 --out "$T/o"
 [ ! -e "$T/o" ] || fail "an output file was left behind by a failed run"
+# --out - is stdout where stdout is free (knn); the modes that print JSON refuse it
+"$XS" retrieve --src $F/bucc.dev.src.npy --tgt $F/bucc.dev.trg.npy --mode knn --k 3 --out - > "$T/knn.stdout" 2>/dev/null
+"$XS" retrieve --src $F/bucc.dev.src.npy --tgt $F/bucc.dev.trg.npy --mode knn --k 3 --out "$T/knn.file" 2>/dev/null
+cmp -s "$T/knn.stdout" "$T/knn.file" || fail "--out - differs from --out FILE"
+expect_fail "--out - (stdout) applies to --mode knn only" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode tatoeba --out -
+# a full stdout is an error, not exit 0
+OUT_TO=/dev/full expect_fail "<stdout>: write failed: No space left on device" "$XS" retrieve --src "$T/ok.npy" --tgt "$T/ok.npy" --mode knn --out -
 
 # --- aggregate ---
 A=tests/fixtures/aggregate
@@ -82,9 +105,19 @@ awk -v a="$got" -v b="$want" 'BEGIN { exit !((a - b) < 1e-9 && (b - a) < 1e-9) }
 grep -q "XTREME score" "$T/r.md" && grep -q "^xtreme,avg,score," "$T/r.csv" || fail "md/csv renderings"
 "$XS" aggregate --in $A/partial.in.json > "$T/p.json" 2>/dev/null
 grep -q '"all_task"' "$T/p.json" && fail "partial results must not get an XTREME score"
-printf '{"bucc2018": {"de": {"f1": 1}}}' > "$T/inc.json"
+printf '{"bucc2018": {"de": {"f1": 61}}}' > "$T/inc.json"
 expect_fail "task bucc2018 lacks XTREME language(s) fr, ru, zh" "$XS" aggregate --in "$T/inc.json"
 "$XS" aggregate --in "$T/inc.json" --allow-incomplete 2>/dev/null | grep -q '"incomplete"' || fail "--allow-incomplete marker"
 printf '{"xnli": ' > "$T/bad.json"
 expect_fail "bad.json:1" "$XS" aggregate --in "$T/bad.json"
+# issue 12 items 5, 6, 8: percentages checked, nothing in is an error, messages name the problem
+printf '{"xnli": {"de": {"accuracy": 0.55}, "fr": {"accuracy": 0.7}}}' > "$T/frac.json"
+expect_fail "expected percentages (0-100)" "$XS" aggregate --in "$T/frac.json" --allow-incomplete
+printf '{"xnli": {"de": {"accuracy": 250}}}' > "$T/big.json"
+expect_fail "xnli.de.accuracy: expected a percentage from 0 to 100, found 250" "$XS" aggregate --in "$T/big.json" --allow-incomplete
+printf '{}' > "$T/none.json"
+expect_fail "expected results for at least one XTREME task" "$XS" aggregate --in "$T/none.json"
+expect_fail "$T/nope.json: cannot open: No such file or directory" "$XS" aggregate --in "$T/nope.json"
+expect_fail "$T: is a directory; expected a file" "$XS" aggregate --in "$T"
+OUT_TO=/dev/full expect_fail "<stdout>: write failed: No space left on device" "$XS" aggregate --in $A/full.in.json
 echo "cli_retrieve: all checks passed"

@@ -97,5 +97,13 @@ expect_fail "na-prob lacks a gold id" "has no no-answer probability in the --na-
 "$XS" score --task pawsx --lang de --pred $F/pawsx/pred.de.perfect.txt --gold $F/pawsx/dev_2k.tsv --format text >"$T/o"
 grep -q "^accuracy	100$" "$T/o" || { echo "FAIL --format text"; cat "$T/o"; fails=$((fails + 1)); }
 
+# issue 12 items 3, 5: NaN is not a number; a full stdout is an error, not exit 0 with the output lost
+expect_fail "na-prob-thresh nan" "--na-prob-thresh expects a finite number, found 'nan'" \
+  "$XS" score --task squad2 --pred $F/squad2/pred.perfect.json --gold $F/squad2/gold.json --na-prob-thresh nan
+rc=0
+"$XS" score --task pawsx --lang de --pred $F/pawsx/pred.de.perfect.txt --gold $F/pawsx/dev_2k.tsv >/dev/full 2>"$T/err" || rc=$?
+if [ $rc -eq 1 ] && grep -qF "<stdout>: write failed: No space left on device" "$T/err"; then echo "ok   stdout on /dev/full: $(cat "$T/err")"
+else echo "FAIL stdout on /dev/full: exit $rc, $(cat "$T/err")"; fails=$((fails + 1)); fi
+
 if [ $fails -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all score CLI checks passed"

@@ -15,7 +15,8 @@ for ml in 0 6 9 12 17 24; do
   awk -F'\t' -v ml=$ml '$1 == ml { print $2 "\t" $3 }' $F/xlmr16k.pairs > "$tmp/pairs.in"
   awk -F'\t' -v ml=$ml '$1 == ml { print $4 }' $F/xlmr16k.pairs > "$tmp/pairs.want"
   [ -s "$tmp/pairs.in" ] || fail "no pairs with max_len $ml"
-  "$XS" tokenize --tokenizer $M --pair --max-len $ml < "$tmp/pairs.in" > "$tmp/pairs.got"
+  lim=(--max-len "$ml"); [ "$ml" = 0 ] && lim=()   # 0 in the fixture: no limit (no --max-len)
+  "$XS" tokenize --tokenizer $M --pair "${lim[@]}" < "$tmp/pairs.in" > "$tmp/pairs.got"
   cmp -s "$tmp/pairs.got" "$tmp/pairs.want" || { diff "$tmp/pairs.got" "$tmp/pairs.want" | head; fail "pairs max_len $ml"; }
 done
 
@@ -84,7 +85,16 @@ printf 'a\tb\nno tab here\n' > "$tmp/pair.in"
 if "$XS" tokenize --tokenizer $M --pair < "$tmp/pair.in" > /dev/null 2> "$tmp/err"; then fail "pair without TAB accepted"; fi
 grep -q '<stdin>:2: .*TAB' "$tmp/err" || { cat "$tmp/err"; fail "pair error"; }
 if "$XS" tokenize --tokenizer $M --max-len 1 < "$tmp/pair.in" > /dev/null 2> "$tmp/err"; then fail "max-len 1 accepted"; fi
-grep -q 'max_len' "$tmp/err" || fail "max-len error"
+grep -q -- '--max-len expects an integer from 2' "$tmp/err" || fail "max-len error"
+# issue 12 item 2: 0 and negatives are not "no limit": --max-len is a range-checked number or absent
+for bad in 0 -5 x 2.5 ''; do
+  if "$XS" tokenize --tokenizer $M --max-len "$bad" </dev/null >/dev/null 2>"$tmp/err"; then fail "--max-len '$bad' accepted"; fi
+  grep -q -- '--max-len expects an integer' "$tmp/err" || fail "--max-len '$bad': $(cat "$tmp/err")"
+done
+# --opt=value is the same as --opt value
+printf 'hello world\n' | "$XS" tokenize --tokenizer=$M --max-len=3 >"$tmp/eq.out"
+printf 'hello world\n' | "$XS" tokenize --tokenizer $M --max-len 3 >"$tmp/sp.out"
+cmp -s "$tmp/eq.out" "$tmp/sp.out" && [ "$(wc -w <"$tmp/eq.out")" = 3 ] || fail "--opt=value differs from --opt value"
 set +e
 "$XS" tokenize --bogus < /dev/null > /dev/null 2>&1; [ $? = 1 ] || fail "unknown option should exit 1"
 "$XS" tokenize < /dev/null > /dev/null 2>&1; [ $? = 1 ] || fail "missing --tokenizer should exit 1"

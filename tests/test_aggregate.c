@@ -161,6 +161,43 @@ static void test_bad_input(void **state) {
     json_decref(j);
 }
 
+/* Issue 12 item 6: values outside 0..100, fractions taken for percentages, nothing to aggregate. */
+static void test_ranges_and_emptiness(void **state) {
+    (void)state;
+    AggOpts o = {1};
+    XsErr err = {0};
+    json_error_t je;
+    json_t *j = json_loads("{\"xnli\": {\"de\": {\"accuracy\": 250}}}", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    assert_non_null(strstr(err.msg, "r.json: xnli.de.accuracy: expected a percentage from 0 to 100, found 250"));
+    json_decref(j);
+    j = json_loads("{\"xnli\": {\"de\": {\"accuracy\": -1}}}", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    assert_non_null(strstr(err.msg, "found -1"));
+    json_decref(j);
+    j = json_loads("{\"xnli\": {\"de\": {\"accuracy\": 0.55}, \"fr\": {\"accuracy\": 0.61}}}", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    assert_non_null(strstr(err.msg, "expected percentages (0-100)"));
+    json_decref(j);
+    j = json_loads("{}", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    assert_non_null(strstr(err.msg, "r.json: expected results for at least one XTREME task"));
+    json_decref(j);
+    j = json_loads("{\"sst2\": {\"en\": {\"accuracy\": 90}}}", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    assert_non_null(strstr(err.msg, "found none"));
+    json_decref(j);
+    j = json_loads("[]", 0, &je);
+    assert_null(aggregate_xtreme(j, &o, "r.json", &err));
+    json_decref(j);
+    /* 0.55 next to 80 is a (poor) percentage, accepted */
+    j = json_loads("{\"xnli\": {\"de\": {\"accuracy\": 0.55}, \"fr\": {\"accuracy\": 80}}}", 0, &je);
+    json_t *r = aggregate_xtreme(j, &o, "r.json", &err);
+    assert_non_null(r);
+    json_decref(r);
+    json_decref(j);
+}
+
 static void test_renderings(void **state) {
     (void)state;
     json_t *in = load("aggregate/full.in.json");
@@ -197,6 +234,7 @@ int main(void) {
         cmocka_unit_test(test_array_input),
         cmocka_unit_test(test_missing_language),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_ranges_and_emptiness),
         cmocka_unit_test(test_renderings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

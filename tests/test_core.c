@@ -169,6 +169,59 @@ static void test_atomic_targets(void **state) {
     free(dir);
 }
 
+/* a .npy v1.0 file with this header dict and `data` bytes after it */
+static void write_npy_raw(const char *path, const char *dict, size_t data) {
+    char hdr[256];
+    int n = snprintf(hdr, sizeof hdr, "%s", dict);
+    size_t pad = (64 - (10 + (size_t)n + 1) % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    unsigned hl = (unsigned)((size_t)n + pad + 1);
+    fputc((int)(hl & 0xff), f);
+    fputc((int)(hl >> 8), f);
+    fwrite(hdr, 1, (size_t)n, f);
+    for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    fputc('\n', f);
+    for (size_t i = 0; i < data; i++) fputc(0, f);
+    fclose(f);
+}
+
+/* Issue 12 item 8: messages say what is wrong: a folder, a 3-D shape, a negative dimension. */
+static void test_read_messages(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char p[1100];
+    size_t r, c, n;
+    XsErr err = {0};
+    assert_null(npy_read_f32(dir, &r, &c, &err));
+    assert_non_null(strstr(err.msg, ": is a directory; expected a file"));
+    assert_null(file_read_all(dir, &n, &err));
+    assert_non_null(strstr(err.msg, ": is a directory; expected a file"));
+    snprintf(p, sizeof p, "%s/a.npy", dir);
+    write_npy_raw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }", 96);
+    assert_null(npy_read_f32(p, &r, &c, &err));
+    assert_non_null(strstr(err.msg, "expected a 1-D or 2-D array, found shape (2, 3, 4) (3 dimensions)"));
+    write_npy_raw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }", 16);
+    assert_null(npy_read_f32(p, &r, &c, &err));
+    assert_non_null(strstr(err.msg, "expected non-negative dimensions in the .npy shape, found (-1, 4)"));
+    assert_null(strstr(err.msg, "18446744073709551615"));
+    write_npy_raw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4);
+    assert_null(npy_read_f32(p, &r, &c, &err));
+    assert_non_null(strstr(err.msg, "found shape ()"));
+    write_npy_raw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 12);
+    float *v = npy_read_f32(p, &r, &c, &err);
+    assert_non_null(v);
+    assert_int_equal(r, 3);
+    assert_int_equal(c, 1);
+    free(v);
+    write_npy_raw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 12);
+    assert_null(npy_read_f32(p, &r, &c, &err));
+    assert_non_null(strstr(err.msg, "data size 12 bytes does not match shape (2, 2) (16 bytes of <f4)"));
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_parse_and_err(void **state) {
     (void)state;
     long v;
@@ -179,6 +232,14 @@ static void test_parse_and_err(void **state) {
     assert_int_equal(parse_long("", &v), -1);
     assert_int_equal(parse_double("1e-3", &d), 0);
     assert_int_equal(parse_double("0.5 ", &d), -1);
+    /* issue 12 items 2-3: NaN, Inf, overflow and leading space are not numbers here */
+    assert_int_equal(parse_double("nan", &d), -1);
+    assert_int_equal(parse_double("-inf", &d), -1);
+    assert_int_equal(parse_double("1e999", &d), -1);
+    assert_int_equal(parse_double(" 1", &d), -1);
+    assert_int_equal(parse_long(" 1", &v), -1);
+    assert_int_equal(parse_long("-3", &v), 0);
+    assert_int_equal(v, -3);
     XsErr e = {0};
     assert_int_equal(err_set(&e, "dev.tsv", 118, "expected %d fields, found %d", 3, 2), -1);
     assert_string_equal(e.msg, "dev.tsv:118: expected 3 fields, found 2");
@@ -227,7 +288,7 @@ static void test_text(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answer), cmocka_unit_test(test_rng_order_independent),
-        cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_atomic_targets), cmocka_unit_test(test_parse_and_err),
+        cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_atomic_targets), cmocka_unit_test(test_read_messages), cmocka_unit_test(test_parse_and_err),
         cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

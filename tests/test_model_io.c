@@ -191,7 +191,7 @@ static void test_bad_config(void **state) {
     assert_int_equal(file_write_atomic(f, "x", 1, &e), 0);
     expect_load_error(d, "model.safetensors: not found (pytorch_model.bin is not read)", "safe_serialization=True");
     snprintf(d, sizeof d, "%s/nowhere", g_dir);
-    expect_load_error(d, "config.json", "cannot read");
+    expect_load_error(d, "config.json", "cannot open: No such file or directory");
 }
 
 /* Only the shape fields given: the rest takes the defaults of HF's config classes

@@ -11,15 +11,28 @@ int cmd_score(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
 int cmd_aggregate(int argc, char **argv);
 
-/* If argv[*i] is `name`, returns argv[*i+1] and advances *i; exits 1 when the value is missing.
- * Returns NULL when argv[*i] is not `name`. */
+/* Exit codes, everywhere: 0 ok, 1 bad input or bad usage, 2 internal error (a bug: CHECK). */
+#define XS_EXIT_USAGE 1
+
+/* Usage error: prints "xstilts CMD: msg (see xstilts CMD --help)" and exits XS_EXIT_USAGE. Never
+ * prints the whole usage text (that is --help's job). */
+void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Options are "--name VALUE" or "--name=VALUE". Each helper returns 0 when argv[*i] is not `name`;
+ * when it is, it takes the value (advancing *i past it), checks it and returns 1; a missing or bad
+ * value is a usage error. Numbers are parsed whole ("12x", "", " 1" rejected); NaN and Inf never pass. */
 const char *arg_str(int argc, char **argv, int *i, const char *name);
-/* Same, parsed strictly as an integer / float; exits 1 with a message on junk. */
 int arg_long(int argc, char **argv, int *i, const char *name, long *out);
 int arg_double(int argc, char **argv, int *i, const char *name, double *out);
-/* True (and advances nothing) when argv[i] is `name`. */
+/* An option that may be unset: .set says whether it was given (never a magic value such as -1). */
+typedef struct OptLong { long v; int set; } OptLong;
+typedef struct OptDouble { double v; int set; } OptDouble;
+/* The same with the range lo..hi (inclusive) checked. */
+int arg_long_in(int argc, char **argv, int *i, const char *name, long lo, long hi, OptLong *o);
+int arg_double_in(int argc, char **argv, int *i, const char *name, double lo, double hi, OptDouble *o);
+/* True (and advances nothing) when argv[i] is exactly `name`. */
 int arg_flag(char **argv, int i, const char *name);
-/* Exits 1: "xstilts CMD: unknown option X (see xstilts CMD --help)". */
+/* Usage error for an unknown option / stray argument. */
 void arg_unknown(const char *cmd, const char *arg);
 
 #endif

@@ -34,11 +34,15 @@ int cmd_aggregate(int argc, char **argv) {
         else if (arg_flag(argv, i, "--allow-incomplete")) o.allow_incomplete = 1;
         else arg_unknown("aggregate", argv[i]);
     }
-    if (!in) xs_die("aggregate: --in FILE is required (see xstilts aggregate --help)");
-    json_error_t je;
-    json_t *res = json_load_file(in, JSON_REJECT_DUPLICATES, &je);
-    if (!res) xs_die("%s:%d:%d: expected JSON: %s", in, je.line, je.column, je.text);
+    if (!in) usage_error("--in FILE is required");
     XsErr err = {0};
+    size_t len;
+    char *text = file_read_all(in, &len, &err);
+    if (!text) xs_die("%s", err.msg);
+    json_error_t je;
+    json_t *res = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!res) xs_die("%s:%d: expected JSON: %s (column %d)", in, je.line, je.text, je.column);
     json_t *rep = aggregate_xtreme(res, &o, in, &err);
     if (!rep) xs_die("%s", err.msg);
     char *txt = json_dumps(rep, JSON_INDENT(2) | JSON_REAL_PRECISION(17));

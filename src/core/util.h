@@ -24,6 +24,10 @@ void progress_begin(Progress *p, const char *label, uint64_t total);
 void progress_step(Progress *p, uint64_t done_inc, uint64_t units_inc);
 void progress_end(Progress *p);
 
+/* fopen(path, "rb") that names what went wrong: "cannot open: <strerror>", "is a directory; expected a
+ * file". file_check_readable: the same check, closing the file. */
+FILE *file_open_read(const char *path, XsErr *err);
+int file_check_readable(const char *path, XsErr *err);
 /* Reads a whole file (NUL-terminated for convenience). Returns NULL and sets err on failure. */
 char *file_read_all(const char *path, size_t *len, XsErr *err);
 
@@ -50,7 +54,8 @@ int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,
 /* Returns a malloc'd array; rows and cols set (cols = 1 for 1-D). Accepts <f4 and <f8 (converted). */
 float *npy_read_f32(const char *path, size_t *rows, size_t *cols, XsErr *err);
 
-/* Parses an integer / float fully (no trailing junk), unlike atoi. Return 0 on success. */
+/* Parses an integer / float fully (no leading space, no trailing junk), unlike atoi; a float must be
+ * finite (NaN, Inf and overflow rejected). Return 0 on success. */
 int parse_long(const char *s, long *out);
 int parse_double(const char *s, double *out);
 

@@ -11,8 +11,8 @@
 int lines_open(LineReader *r, const char *path, XsErr *err) {
     memset(r, 0, sizeof *r);
     r->path = path;
-    r->f = fopen(path, "rb");
-    if (!r->f) return err_set(err, path, 0, "cannot open: %s", strerror(errno));
+    r->f = file_open_read(path, err);
+    if (!r->f) return -1;
     return 0;
 }
 

@@ -17,6 +17,12 @@ enum { MAXTASKS = 16 };
 #define NTASKS task_xtreme_count()
 #define TASK(t) task_at(t)
 
+/* JSON has no NaN / Inf; inputs are validated finite, so a non-finite average is a bug. */
+static json_t *json_real_ok(double v) {
+    CHECK(isfinite(v), "aggregate produced %g: JSON has no NaN/Inf", v);
+    return json_real(v);
+}
+
 static const TaskInfo *find_task(const char *name) {
     const TaskInfo *t = task_find(name);
     return t && t->xtreme_langs ? t : NULL;
@@ -35,6 +41,8 @@ static int validate(const json_t *res, const char *path, XsErr *err) {
     if (!json_is_object(res)) return err_set(err, path, 0, "expected a JSON object {task: {lang: {metric: value}}} or an array of score outputs");
     const char *task, *lang, *metric;
     json_t *tv, *lv, *mv;
+    size_t nknown = 0, nvalues = 0;
+    double vmax = 0;
     json_object_foreach((json_t *)res, task, tv) {
         if (!json_is_object(tv)) return err_set(err, path, 0, "%s: expected an object {lang: {metric: value}}", task);
         const TaskInfo *t = find_task(task);
@@ -46,15 +54,32 @@ static int validate(const json_t *res, const char *path, XsErr *err) {
                 if (!json_is_number(mv))
                     return err_set(err, path, 0, "%s.%s.%s: expected a number, found %s", task, lang, metric,
                                    json_is_string(mv) ? "a string" : json_is_null(mv) ? "null" : "another JSON type");
-                if (!isfinite(json_number_value(mv)))
-                    return err_set(err, path, 0, "%s.%s.%s: expected a finite number", task, lang, metric);
+                double v = json_number_value(mv);
+                if (!isfinite(v)) return err_set(err, path, 0, "%s.%s.%s: expected a finite number", task, lang, metric);
+                if (v < 0 || v > 100)
+                    return err_set(err, path, 0, "%s.%s.%s: expected a percentage from 0 to 100, found %.17g", task, lang, metric, v);
+                nvalues++;
+                if (v > vmax) vmax = v;
             }
             for (int m = 0; m < (is_qa(t) ? 2 : 1); m++)
                 if (!json_object_get(lv, t->metric_keys[m]))
                     return err_set(err, path, 0, "%s.%s: expected metric %s%s", task, lang, t->metric_keys[m],
                                    is_qa(t) ? " (QA tasks need exact_match and f1)" : "");
         }
+        nknown += t != NULL;
     }
+    if (nknown == 0) {
+        char names[256];
+        size_t o = 0;
+        names[0] = 0;
+        for (int t = 0; t < NTASKS && o < sizeof names; t++)
+            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", t ? " " : "", TASK(t)->name);
+        return err_set(err, path, 0, "expected results for at least one XTREME task (%s), found none", names);
+    }
+    /* evaluate.py's inputs are percentages; all values in (0, 1] are fractions read as tiny percentages */
+    if (nvalues > 0 && vmax > 0 && vmax <= 1)
+        return err_set(err, path, 0, "every metric value is at most 1 (largest %.17g): expected percentages (0-100), "
+                       "found what look like fractions (multiply them by 100)", vmax);
     return 0;
 }
 
@@ -121,7 +146,7 @@ static int task_scores(const TaskInfo *t, const json_t *tv, json_t **out, char *
             }
             /* sum(score[m].values()) / len(score[m]): a double sum in language order */
             double v = json_number_value(mv);
-            json_object_set_new(json_object_get(score, metric), lang, json_real(v));
+            json_object_set_new(json_object_get(score, metric), lang, json_real_ok(v));
             msum[m] += v;
             mcount[m]++;
         }
@@ -133,7 +158,7 @@ static int task_scores(const TaskInfo *t, const json_t *tv, json_t **out, char *
     for (int m = 0; m < nm; m++) {
         char key[160];
         snprintf(key, sizeof key, "avg_%s", mname[m]);
-        json_object_set_new(score, key, json_real(msum[m] / mcount[m]));
+        json_object_set_new(score, key, json_real_ok(msum[m] / mcount[m]));
     }
     json_t *em = json_object_get(score, "avg_exact_match"), *f1 = json_object_get(score, "avg_f1");
     json_t *acc = json_object_get(score, "avg_accuracy");
@@ -149,7 +174,7 @@ static int task_scores(const TaskInfo *t, const json_t *tv, json_t **out, char *
         json_decref(score);
         return err_set(err, path, 0, "%s: expected an f1 or accuracy metric", t->name);
     }
-    json_object_set_new(score, "avg_metric", json_real(m));
+    json_object_set_new(score, "avg_metric", json_real_ok(m));
     *out = score;
     return 0;
 }
@@ -203,7 +228,7 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
     if (all) {
         double s = 0;
         for (int t = 0; t < NTASKS; t++) s += json_real_value(json_object_get(tasks[t], "avg_metric"));
-        json_object_set_new(rep, "all_task", json_real(s / NTASKS));
+        json_object_set_new(rep, "all_task", json_real_ok(s / NTASKS));
     }
     for (int g = 0; g < GROUP_COUNT; g++) {
         double s = 0;
@@ -214,7 +239,7 @@ json_t *aggregate_xtreme(const json_t *results, const AggOpts *opts, const char 
             if (!complete[t]) ok = 0;
             else s += json_real_value(json_object_get(tasks[t], "avg_metric"));
         }
-        if (ok && n) json_object_set_new(rep, task_group_name((TaskGroup)g), json_real(s / n));
+        if (ok && n) json_object_set_new(rep, task_group_name((TaskGroup)g), json_real_ok(s / n));
     }
     for (int t = 0; t < NTASKS; t++)
         if (tasks[t]) json_object_set_new(rep, TASK(t)->name, tasks[t]);

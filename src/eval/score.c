@@ -7,6 +7,7 @@
 #include "eval/metrics.h"
 #include "eval/seqeval.h"
 #include "eval/squad.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,12 @@ static const char *base_name(const char *p) {
     return s ? s + 1 : p;
 }
 
-static void put_real(json_t *o, const char *k, double v) { json_object_set_new(o, k, json_real(v)); }
+/* JSON has no NaN / Inf (jansson's json_real returns NULL for them and the key would silently vanish):
+ * every metric here is a finite ratio of counts, so a non-finite one is a bug. */
+static void put_real(json_t *o, const char *k, double v) {
+    CHECK(isfinite(v), "metric %s is %g: JSON has no NaN/Inf", k, v);
+    json_object_set_new(o, k, json_real(v));
+}
 static void put_int(json_t *o, const char *k, size_t v) { json_object_set_new(o, k, json_integer((json_int_t)v)); }
 
 static int score_labels(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,

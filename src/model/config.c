@@ -47,6 +47,7 @@ static int get_float(const char *path, json_t *root, const char *key, double def
 int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
     memset(cfg, 0, sizeof *cfg);
     json_error_t je;
+    if (file_check_readable(path, err)) return -1;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (je.line <= 0) return err_set(err, path, 0, "cannot read: %s", je.text);

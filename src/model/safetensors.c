@@ -201,7 +201,7 @@ int st_open(const char *path, SafeTensors *st, XsErr *err) {
     if (st->fd < 0) { err_set(err, path, 0, "cannot open: %s", strerror(errno)); st_free_fields(st); return -1; }
     struct stat sb;
     if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        err_set(err, path, 0, "expected a regular file");
+        err_set(err, path, 0, S_ISDIR(sb.st_mode) ? "is a directory; expected a file" : "expected a regular file");
         st_free_fields(st);
         return -1;
     }
