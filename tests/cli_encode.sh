@@ -107,6 +107,18 @@ npy_compare "layer -2 (--opt=value)" "$TMP/eq.npy" $FIX/xlmr/1_mean.npy 1e-4
 for bad in -5 0 1 x 1e3 ''; do
   expect_fail "--max-len expects an integer" "$XS" encode --model "$TMP/xlmr" --max-len "$bad" --out "$TMP/bad.npy" </dev/null
 done
+# issue 12 item 7: a config with fewer layers than the checkpoint is an error unless --allow-unused-weights
+mkdir -p "$TMP/short"; cp "$TMP/xlmr"/* "$TMP/short/"
+sed 's/"num_hidden_layers": 2/"num_hidden_layers": 1/' "$TMP/xlmr/config.json" >"$TMP/short/config.json"
+grep -q '"num_hidden_layers": 1' "$TMP/short/config.json" || fail "could not edit config.json"
+expect_fail 'not used by config.json (num_hidden_layers 1)' "$XS" encode --model "$TMP/short" --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"
+"$XS" encode --model "$TMP/short" --allow-unused-weights --out "$TMP/short.npy" <"$FIX/xlmr/sentences.txt" 2>"$TMP/warn.txt"
+grep -q 'were not used' "$TMP/warn.txt" || fail "--allow-unused-weights: no warning"
+npy_compare "1 of 2 layers, allowed" "$TMP/short.npy" $FIX/xlmr/1_mean.npy 1e-4
+# ... and a BERT folder that does not say whether it is cased is lower-cased with a warning naming the assumption
+mkdir -p "$TMP/nocfg"; cp "$TMP/bert"/* "$TMP/nocfg/"; rm "$TMP/nocfg/tokenizer_config.json"
+"$XS" encode --model "$TMP/nocfg" --out "$TMP/nocfg.npy" <"$FIX/bert/sentences.txt" 2>"$TMP/warn.txt"
+grep -q 'assuming lower-case' "$TMP/warn.txt" || fail "no warning for a BERT folder without tokenizer_config.json"
 expect_fail 'needs a value' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" --layer </dev/null
 expect_fail '--pool' "$XS" encode --model "$TMP/xlmr" --pool max --out "$TMP/bad.npy" </dev/null
 expect_fail '--max-len' "$XS" encode --model "$TMP/xlmr" --max-len 65 --out "$TMP/bad.npy" </dev/null

@@ -190,6 +190,19 @@ static void test_bad_config(void **state) {
     snprintf(f, sizeof f, "%s/pytorch_model.bin", d);
     assert_int_equal(file_write_atomic(f, "x", 1, &e), 0);
     expect_load_error(d, "model.safetensors: not found (pytorch_model.bin is not read)", "safe_serialization=True");
+    /* issue 12 item 7: a config with fewer layers than the checkpoint is an error naming the unused
+     * encoder tensors, not a warning; model_load_opts(allow_unused) loads it (the first layer only) */
+    expect_load_error(folder_with_config("s5", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"),
+                      "16 encoder tensors of the checkpoint are not used by config.json (num_hidden_layers 1): ",
+                      "encoder.layer.1.attention.self.query.weight");
+    {
+        Model m;
+        XsErr e2 = {0};
+        assert_int_equal(model_load_opts(folder_with_config("s6", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"), &m, 1, &e2), 0);
+        assert_int_equal(m.cfg.num_layers, 1);
+        assert_int_equal(m.n_unused, 16);
+        model_free(&m);
+    }
     snprintf(d, sizeof d, "%s/nowhere", g_dir);
     expect_load_error(d, "config.json", "cannot open: No such file or directory");
 }

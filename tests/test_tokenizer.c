@@ -336,6 +336,23 @@ static void test_folders_and_wordpiece(void **state) {
     assert_int_equal(tokenizer_kind(a), TOK_WORDPIECE);
     same_as_wp(a, mb, 1, "Hello World ÄÖÜ");
     tokenizer_free(a);
+    /* issue 12 item 7: without tokenizer_config.json, tokenizer.json's BertNormalizer decides */
+    char tj[1300];
+    snprintf(tj, sizeof tj, "%s/tokenizer.json", p);
+    write_file(tj, "{\"version\": \"1.0\", \"normalizer\": {\"type\": \"BertNormalizer\", \"clean_text\": true, "
+                   "\"handle_chinese_chars\": true, \"strip_accents\": null, \"lowercase\": false}}");
+    a = open_tok(p);
+    same_as_wp(a, mb, 0, "Hello World ÄÖÜ");
+    tokenizer_free(a);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": true}}");
+    a = open_tok(p);
+    same_as_wp(a, mb, 1, "Hello World ÄÖÜ");
+    tokenizer_free(a);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNorm");
+    err_clear(&err);
+    assert_null(tokenizer_open(p, &err));
+    assert_non_null(strstr(err.msg, "tokenizer.json"));
+    assert_int_equal(remove(tj), 0);
     snprintf(q, sizeof q, "%s/tokenizer_config.json", p);
     write_file(q, "{\"do_lower_case\": false, \"model_max_length\": 512}");
     a = open_tok(p);

@@ -17,7 +17,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts encode --model DIR --out FILE.npy [--layer L] [--pool mean|cls] [--max-len N]\n"
-            "                      [--batch B] [--normalize] < lines.txt\n"
+            "                      [--batch B] [--normalize] [--allow-unused-weights] < lines.txt\n"
             "\n"
             "One sentence embedding per input line (UTF-8, '\\n' or '\\r\\n' ends a line; an empty line is\n"
             "an empty sentence), written as float32 .npy of shape [lines, hidden] in input order.\n"
@@ -38,6 +38,9 @@ static void usage(FILE *f) {
             "                  for XLM-R = 512, max_position_embeddings for BERT)\n"
             "  --batch B       sentences per forward pass, batches sorted by length (default 32)\n"
             "  --normalize     scale each embedding to unit L2 norm\n"
+            "  --allow-unused-weights  load a checkpoint whose encoder is larger than config.json says\n"
+            "                  (e.g. more layers): by default an error, as the answer would silently\n"
+            "                  come from a truncated model\n"
             "\n"
             "Threads: OMP_NUM_THREADS. XSTILTS_LOG=debug prints peak RSS after loading and at the end.\n");
 }
@@ -81,7 +84,7 @@ static double cpu_now(void) {
 int cmd_encode(int argc, char **argv) {
     const char *model_dir = NULL, *out_path = NULL, *pool_s = "mean", *v;
     OptLong layer = {0}, max_len = {0}, batch = {32, 0};
-    int normalize = 0;
+    int normalize = 0, allow_unused = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
         else if ((v = arg_str(argc, argv, &i, "--model"))) model_dir = v;
@@ -91,6 +94,7 @@ int cmd_encode(int argc, char **argv) {
         else if (arg_long_in(argc, argv, &i, "--max-len", 2, 1000000000L, &max_len)) {}
         else if (arg_long_in(argc, argv, &i, "--batch", 1, 65536, &batch)) {}
         else if (arg_flag(argv, i, "--normalize")) normalize = 1;
+        else if (arg_flag(argv, i, "--allow-unused-weights")) allow_unused = 1;
         else arg_unknown("encode", argv[i]);
     }
     if (!model_dir || !out_path) usage_error("--model and --out are required");
@@ -105,7 +109,7 @@ int cmd_encode(int argc, char **argv) {
     Model m;
     memset(&m, 0, sizeof m);
     double t_load = time_now();
-    if (model_load(model_dir, &m, &err)) xs_die("%s", err.msg);
+    if (model_load_opts(model_dir, &m, allow_unused, &err)) xs_die("%s", err.msg);
     const ModelConfig *cfg = &m.cfg;
     t_load = time_now() - t_load;
     log_debug("encode: loaded %s in %.2fs: weights %.1f MiB f32, peak RSS %.1f MiB, RSS %.1f MiB", model_dir, t_load,

@@ -221,7 +221,29 @@ int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
         if (k >= 0) src[k] = t;
         else add_unused(m, t->name);
     }
-    int rc = 0, nmiss = 0;
+    int rc = 0, nmiss = 0, nenc = 0;
+    /* encoder tensors no entry claims: config.json describes a different (smaller) encoder than the file */
+    for (int i = 0; i < m->n_unused; i++) {
+        const char *u = m->unused[i];
+        if (plen && starts_with(u, prefix)) u += plen;
+        if (starts_with(u, "encoder.") || starts_with(u, "embeddings.")) nenc++;
+    }
+    if (nenc && !m->allow_unused_weights) {
+        const char **enc = xmalloc((size_t)nenc * sizeof *enc);
+        int j = 0;
+        for (int i = 0; i < m->n_unused; i++) {
+            const char *u = m->unused[i];
+            const char *v = plen && starts_with(u, prefix) ? u + plen : u;
+            if (starts_with(v, "encoder.") || starts_with(v, "embeddings.")) enc[j++] = u;
+        }
+        char list[700];
+        list_names(list, sizeof list, enc, nenc);
+        free(enc);
+        rc = err_set(err, wpath, 0,
+                     "%d encoder tensor%s of the checkpoint %s not used by config.json (num_hidden_layers %d): %s; "
+                     "the config describes a different encoder than the weights (pass --allow-unused-weights to load anyway)",
+                     nenc, nenc > 1 ? "s" : "", nenc > 1 ? "are" : "is", m->cfg.num_layers, list);
+    }
     const char **miss = xmalloc((size_t)ps->n * sizeof *miss);
     char (*full)[128] = xmalloc((size_t)ps->n * sizeof *full);
     for (int k = 0; k < ps->n; k++)
@@ -230,7 +252,7 @@ int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
             miss[nmiss] = full[nmiss];
             nmiss++;
         }
-    if (nmiss) {
+    if (nmiss && !rc) {
         /* the full list goes to the log; the error carries as many names as fit */
         for (int k = 0; k < nmiss; k++) log_warn("%s: missing tensor %s", wpath, miss[k]);
         char list[900];
@@ -269,6 +291,12 @@ int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
         free(list);
     }
     return 0;
+}
+
+int model_load_opts(const char *dir, Model *m, int allow_unused, XsErr *err) {
+    if (model_open(dir, m, err)) return -1;
+    m->allow_unused_weights = allow_unused;
+    return model_load_weights(m, 0, err);
 }
 
 int model_load(const char *dir, Model *m, XsErr *err) {

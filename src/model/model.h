@@ -27,6 +27,10 @@ typedef struct Model {
     /* Tensors of the file that no table entry claims (lm_head.*, cls.*, an unregistered head), full names. */
     char **unused;
     int n_unused;
+    /* Set between model_open and model_load_weights: tensors of the file that look like the encoder's
+     * own ("encoder.*", "embeddings.*", with or without the prefix) but that config.json does not use
+     * (a config with fewer layers than the checkpoint) are then a warning instead of an error. */
+    int allow_unused_weights;
 } Model;
 
 /* Loading in two steps, so that heads can add their entries in between:
@@ -40,8 +44,10 @@ typedef struct Model {
 int model_open(const char *dir, Model *m, XsErr *err);
 /* Allocates the block and reads every table entry from dir/model.safetensors. Tensor names are HF's
  * state-dict names: base entries with or without the "roberta."/"bert." prefix (detected by model_open),
- * head entries as added. Buffers (*.position_ids, *.token_type_ids) are ignored; other unclaimed
- * tensors are logged ("Some weights of the checkpoint ... were not used") and listed in m->unused;
+ * head entries as added. Buffers (*.position_ids, *.token_type_ids) are ignored; unclaimed encoder
+ * tensors ("encoder.*", "embeddings.*": config.json describes a smaller encoder than the file) are an
+ * error unless m->allow_unused_weights; other unclaimed tensors (heads: lm_head.*, cls.*, ...) are
+ * logged ("Some weights of the checkpoint ... were not used") and listed in m->unused;
  * a missing encoder tensor (or, unless fresh_ok, a missing pooler / head tensor: any entry past the
  * encoder's n_encoder) or a shape that disagrees with the table is an error naming the tensor(s), and m
  * is freed. With fresh_ok, absent entries stay zero with loaded = 0 (model_init_fresh initializes them,
@@ -50,6 +56,8 @@ int model_open(const char *dir, Model *m, XsErr *err);
 int model_load_weights(Model *m, int fresh_ok, XsErr *err);
 /* model_open + model_load_weights(m, 0): the encoder (and pooler) of a folder. */
 int model_load(const char *dir, Model *m, XsErr *err);
+/* The same with m->allow_unused_weights = allow_unused. */
+int model_load_opts(const char *dir, Model *m, int allow_unused, XsErr *err);
 /* Writes dir/model.safetensors (F32, every table entry: base entries with m->prefix, heads as named)
  * and dir/config.json, each atomically; creates dir when it does not exist. */
 int model_save(const char *dir, const Model *m, XsErr *err);

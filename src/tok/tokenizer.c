@@ -76,6 +76,32 @@ static int read_lower_case(const char *cfg, int *out, XsErr *err) {
     return 0;
 }
 
+/* tokenizer.json's normalizer, for a WordPiece folder without do_lower_case in tokenizer_config.json:
+ * a BertNormalizer's "lowercase" (HF's fast tokenizer uses it the same way). *out untouched when the
+ * file is absent or its normalizer is something else (a warning says so). */
+static int read_tokjson_lower(const char *path, int *out, XsErr *err) {
+    if (!is_file(path)) return 0;
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) return err_set(err, path, je.line, "expected JSON: %s", je.text);
+    json_t *n = json_is_object(root) ? json_object_get(root, "normalizer") : NULL;
+    json_t *type = json_is_object(n) ? json_object_get(n, "type") : NULL;
+    json_t *lc = json_is_object(n) ? json_object_get(n, "lowercase") : NULL;
+    json_t *sa = json_is_object(n) ? json_object_get(n, "strip_accents") : NULL;
+    if (json_is_string(type) && !strcmp(json_string_value(type), "BertNormalizer") && json_is_boolean(lc)) {
+        *out = json_is_true(lc);
+        if (json_is_boolean(sa) && json_is_true(sa) != *out)
+            log_warn("%s: normalizer strip_accents=%s differs from lowercase=%s; xstilts strips accents exactly when it "
+                     "lower-cases, so accents are %s", path, json_is_true(sa) ? "true" : "false", *out ? "true" : "false",
+                     *out ? "stripped" : "kept");
+    } else {
+        log_warn("%s: normalizer %s is not a BertNormalizer with a boolean \"lowercase\"; it is not honoured",
+                 path, json_is_string(type) ? json_string_value(type) : "(none)");
+    }
+    json_decref(root);
+    return 0;
+}
+
 static Tokenizer *open_wp(const char *vocab, int lower, XsErr *err) {
     WordPiece *wp = wp_load(vocab, lower, err);
     if (!wp) return NULL;
@@ -146,8 +172,22 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
         if (is_file(buf)) {
             char cfg[4096];
             snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", path);
-            int lower = 1; /* HF BertTokenizer's default */
+            /* tokenizer_config.json's do_lower_case, else tokenizer.json's normalizer, else HF
+             * BertTokenizer's default (lower-case), said out loud: it lower-cases a cased vocabulary */
+            int lower = -1;
             if (read_lower_case(cfg, &lower, err)) return NULL;
+            if (lower < 0) {
+                char tj[4096];
+                snprintf(tj, sizeof tj, "%s/tokenizer.json", path);
+                if (read_tokjson_lower(tj, &lower, err)) return NULL;
+            }
+            if (lower < 0) {
+                lower = 1;
+                log_warn("%s: neither tokenizer_config.json's do_lower_case nor a tokenizer.json normalizer says whether "
+                         "the vocabulary is cased; assuming lower-case (HF BertTokenizer's default). For a cased model "
+                         "(e.g. bert-base-multilingual-cased) add tokenizer_config.json with {\"do_lower_case\": false}",
+                         path);
+            }
             return open_wp(buf, lower, err);
         }
         if (want == TOK_WORDPIECE) err_set(err, path, 0, "tokenizer_class %s needs vocab.txt in the folder; it is missing", cls);
@@ -164,10 +204,17 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
          * (lower-case) unless the file name says the vocabulary is cased (e.g. mbert-cased-vocab.txt). */
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
-        int lower = !(strstr(base, "cased") && !strstr(base, "uncased"));
+        int lower = -1;
         size_t dl = (size_t)(base - path);
         snprintf(buf, sizeof buf, "%.*stokenizer_config.json", (int)dl, path);
         if (read_lower_case(buf, &lower, err)) return NULL;
+        if (lower < 0) {
+            lower = !(strstr(base, "cased") && !strstr(base, "uncased"));
+            log_warn("%s: no tokenizer_config.json beside it says whether the vocabulary is cased; assuming %s from "
+                     "the file name%s", path, lower ? "lower-case" : "cased",
+                     lower ? " (HF BertTokenizer's default; add tokenizer_config.json with {\"do_lower_case\": false} "
+                             "for a cased vocabulary)" : "");
+        }
         return open_wp(path, lower, err);
     }
     err_set(err, path, 0, "expected a SentencePiece *.model or a WordPiece vocab *.txt file");
