@@ -93,6 +93,11 @@ printf 'good line\nalso good\nbad \xff\xfe byte\n' >"$TMP/bad.txt"
 expect_fail '<stdin>:3:' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" <"$TMP/bad.txt"
 [ ! -e "$TMP/bad.npy" ] || fail "an output file was written for bad input"
 expect_fail '<stdin>:2:' "$XS" encode --model "$TMP/xlmr" --out "$TMP/bad.npy" < <(printf 'ok\n\xc3(\n')
+# issue 12 item 8: tokenize and encode locate an invalid byte the same way (line, byte counted from 1, value)
+for arch in xlmr bert; do
+  expect_fail '<stdin>:3: expected UTF-8 text, found an invalid byte sequence at byte 5 (0xFF)' "$XS" encode --model "$TMP/$arch" --out "$TMP/bad.npy" <"$TMP/bad.txt"
+  expect_fail '<stdin>:3: expected UTF-8 text, found an invalid byte sequence at byte 5 (0xFF)' "$XS" tokenize --model "$TMP/$arch" <"$TMP/bad.txt"
+done
 expect_fail '--layer' "$XS" encode --model "$TMP/xlmr" --layer 3 --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"
 # issue 12 item 2: negative layers count from the end as Python's hidden_states[-k] (2 layers: 3 states)
 expect_fail '--layer expects -3..2' "$XS" encode --model "$TMP/xlmr" --layer -4 --out "$TMP/bad.npy" <"$FIX/xlmr/sentences.txt"

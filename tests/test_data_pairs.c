@@ -298,7 +298,7 @@ static void test_malformed(void **state) {
     expect_error(p, PAIR_XTREME_XNLI, NULL, "2: expected a label (entailment, neutral, contradiction or contradictory), found ''");
     /* invalid UTF-8 (any reader) */
     p = put_file(dir, "dev_2k.tsv", "id\tsentence1\tsentence2\tlabel\n1\ta\xC3\x28\tb\t1\n");
-    expect_error(p, PAIR_PAWSX_TSV, NULL, "2: expected UTF-8 text, found an invalid byte sequence at byte 4 of the line");
+    expect_error(p, PAIR_PAWSX_TSV, NULL, "2: expected UTF-8 text, found an invalid byte sequence at byte 4 of the line (0xC3)");
     {   /* a NUL byte would cut a field silently: an error */
         char path[1100];
         snprintf(path, sizeof path, "%s/nul.tsv", dir);

@@ -191,7 +191,7 @@ static void test_conllu_malformed(void **state) {
     snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "1\ta\ta\tNOUN\t_\t_\t0\troot\t_\t_\n2\tb\tb\tNOUN\t_\t_\t1\tdep\t9:x\t_\n\n");
     expect_error(TAGF_CONLLU, NULL, buf, "3: expected DEPS heads to be words of the sentence (0..2), found 9");
     expect_error(TAGF_CONLLU, NULL, "1\ta\ta\tNO\xffUN\t_\t_\t0\troot\t_\t_\n",
-                 "1: expected UTF-8 text, found an invalid byte sequence at byte 9 of the line");
+                 "1: expected UTF-8 text, found an invalid byte sequence at byte 9 of the line (0xFF)");
 
     /* skip_bad_rows: the sentence holding the bad row goes, the others stay; counted. */
     const char *p = write_tmp("skip.conllu",

@@ -111,7 +111,7 @@ static void test_embed_errors(void **state) {
     free(l);
     const char *bad = "ok\nx\xc3(\n";
     assert_int_equal(text_split_lines(bad, strlen(bad), "<stdin>", &l, &n, &e), -1);
-    assert_string_equal(e.msg, "<stdin>:2: expected UTF-8 text, found an invalid byte sequence at byte 2 (0xc3)");
+    assert_string_equal(e.msg, "<stdin>:2: expected UTF-8 text, found an invalid byte sequence at byte 2 (0xC3)");
     const char nul[] = "ok\nab\0c\n";
     assert_int_equal(text_split_lines(nul, sizeof nul - 1, "f", &l, &n, &e), -1);
     assert_string_equal(e.msg, "f:2: expected text, found a NUL byte at byte 3");

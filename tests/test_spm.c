@@ -331,8 +331,8 @@ static void test_invalid_utf8(void **state) {
         err_clear(&err);
         assert_int_equal(spm_encode(m, bad[i], strlen(bad[i]), &e, &err), -1);
         assert_non_null(strstr(err.msg, "UTF-8"));
-        char want[32];
-        snprintf(want, sizeof want, "at byte %ld", at[i]);
+        char want[64];
+        snprintf(want, sizeof want, "at byte %ld (0x", at[i] + 1); /* counted from 1, as every message */
         assert_non_null(strstr(err.msg, want));
         assert_int_equal(utf8_first_invalid(bad[i], strlen(bad[i])), at[i]);
     }

@@ -100,8 +100,7 @@ int text_split_lines(const char *buf, size_t len, const char *source, TextLine *
         if (nul || bad >= 0) {
             free(lines);
             if (nul) return err_set(err, source, n + 1, "expected text, found a NUL byte at byte %zu", (size_t)(nul - buf - i) + 1);
-            return err_set(err, source, n + 1, "expected UTF-8 text, found an invalid byte sequence at byte %ld (0x%02x)",
-                           bad + 1, (unsigned)(unsigned char)buf[i + (size_t)bad]);
+            return text_utf8_error(err, source, n + 1, buf + i, bad, 0);
         }
         if (n == cap) { cap *= 2; lines = xrealloc(lines, (size_t)cap * sizeof *lines); }
         lines[n].s = buf + i;
@@ -112,4 +111,9 @@ int text_split_lines(const char *buf, size_t len, const char *source, TextLine *
     *lines_out = lines;
     *n_out = n;
     return 0;
+}
+
+int text_utf8_error(XsErr *err, const char *path, long line, const char *s, long bad, int of_line) {
+    return err_set(err, path, line, "expected UTF-8 text, found an invalid byte sequence at byte %ld%s (0x%02X)", bad + 1,
+                   of_line ? " of the line" : "", (unsigned)(unsigned char)s[bad]);
 }

@@ -9,6 +9,10 @@
 /* Validates UTF-8 as Python's strict decoder does (no overlongs, no surrogates, <= U+10FFFF; NUL is
  * valid). Returns -1 if s[0..len) is valid, else the byte offset of the first bad sequence. */
 long utf8_first_invalid(const char *s, size_t len);
+/* The one wording of an invalid-UTF-8 error, everywhere: "expected UTF-8 text, found an invalid byte
+ * sequence at byte N (0xXX)", N counted from 1 (the first byte of s is byte 1); " of the line" is
+ * added when of_line. bad: utf8_first_invalid(s, ...). Returns -1. */
+int text_utf8_error(XsErr *err, const char *path, long line, const char *s, long bad, int of_line);
 /* Line (1-based, counting '\n') and byte-in-line (1-based) of byte offset `at` of s: for error messages. */
 void text_position(const char *s, size_t at, long *line, size_t *col);
 /* Code point at s[0..len) (len >= 1) and its length in *k; an invalid sequence gives U+FFFD with *k = 1. */

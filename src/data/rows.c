@@ -2,6 +2,7 @@
  * memory (one row at a time). Field meaning and label mapping live in data/pairs, data/choices. */
 #include "data/rows.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "tok/spm.h"  /* utf8_first_invalid */
 #include <errno.h>
@@ -37,7 +38,7 @@ int lines_next(LineReader *r, char **line, size_t *len, XsErr *err) {
     }
     long bad = utf8_first_invalid(s, k);
     if (bad >= 0) {
-        err_set(err, r->path, r->lineno, "expected UTF-8 text, found an invalid byte sequence at byte %ld of the line", bad + 1);
+        text_utf8_error(err, r->path, r->lineno, s, bad, 1);
         return ROWS_BAD;
     }
     *line = s;

@@ -256,9 +256,10 @@ int bucc_read_side(const char *path, BuccSide *s, XsErr *err) {
         }
         long bad = utf8_first_invalid(p, (size_t)(e - p));
         if (bad >= 0) {
+            text_utf8_error(err, path, ln, p, bad, 1);
             free(buf);
             bucc_side_free(s);
-            return err_set(err, path, ln, "expected UTF-8 text, found an invalid byte sequence at byte %ld", bad + 1);
+            return -1;
         }
         char *t1 = memchr(p, '\t', (size_t)(e - p));
         char *f1 = t1 ? xstrndup(p, (size_t)(t1 - p)) : xstrndup(p, (size_t)(e - p));

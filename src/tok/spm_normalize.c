@@ -3,6 +3,7 @@
  * the map from normalized bytes back to original byte offsets (normalizer.cc). Encoding is spm.c's. */
 #include "tok/spm_internal.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,7 +143,7 @@ int spm_normalize(const SpmModel *m, const char *text, size_t len, int add_dummy
     if (len > 0x3fffffff) return err_set(err, NULL, 0, "text of %zu bytes is too long (expected < 1 GiB)", len);
     long bad = utf8_first_invalid(text, len);
     if (bad >= 0)
-        return err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[bad], bad);
+        return text_utf8_error(err, NULL, 0, text, bad, 0);
     const int dummy = add_dummy_prefix < 0 ? m->add_dummy_prefix : add_dummy_prefix;
     NBuf b = {NULL, NULL, NULL, 0, len + len / 4 + 16}; /* grows by doubling when a rule expands */
     b.s = xmalloc(b.cap + 1);

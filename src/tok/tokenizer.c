@@ -3,6 +3,7 @@
  * (HF tokenizers' rule) and runs batches on OpenMP threads. The algorithms are spm.c's / wordpiece.c's. */
 #include "tok/tokenizer.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "tok/encoding.h"
 #include "tok/spm.h"
@@ -252,8 +253,7 @@ static int spm_segment(const Tokenizer *t, const char *text, size_t base, size_t
     if (spm_encode(t->spm, text + base, len, out, err)) {
         long bad = utf8_first_invalid(text + base, len); /* report the offset in the whole text */
         if (bad >= 0)
-            err_set(err, NULL, 0, "expected valid UTF-8, found byte 0x%02X at byte %ld", (unsigned)(uint8_t)text[base + (size_t)bad],
-                    (long)base + bad);
+            text_utf8_error(err, NULL, 0, text, (long)base + bad, 0);
         return -1;
     }
     for (int i = n0; i < out->n; i++) {

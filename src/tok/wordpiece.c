@@ -346,7 +346,7 @@ int wp_encode(const WordPiece *wp, const char *text, size_t len, Encoding *out, 
     if (len >= 0x7fffffff) return err_set(err, NULL, 0, "expected a text under 2 GiB, found %zu bytes", len);
     /* Validate first so that nothing is appended on error. */
     long bad = utf8_first_invalid(text, len);
-    if (bad >= 0) return err_set(err, NULL, 0, "expected UTF-8 text, found an invalid byte sequence at byte %ld", bad);
+    if (bad >= 0) return text_utf8_error(err, NULL, 0, text, bad, 0);
     Scratch sc = {0};
     size_t seg = 0;
     for (size_t i = 0; i < len; i++) {
