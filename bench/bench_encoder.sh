@@ -4,7 +4,8 @@
 # x 32 lines), max length 128, batch 32, length-sorted batches in both, fp32, 2 threads, mean pool of the
 # last layer. Checks first that both give the same embeddings, then runs each twice and keeps the best.
 # Env: SIZE=base|small (default base), N_RUNS (default 2), PY (default tools/.venv/bin/python),
-#      THREADS (default 2), KEEP=1 keeps build/bench/encoder.
+#      THREADS (default 2), KEEP=1 keeps build/bench/encoder, XSTILTS_DATA (the real-data folder, default
+#      data/ in the repository; its tatoeba/ is used when present, else tests/fixtures/tatoeba).
 set -eu
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-base}
@@ -14,7 +15,7 @@ PY=${PY:-tools/.venv/bin/python}
 XS=${XS:-build/xstilts}
 W=build/bench/encoder
 mkdir -p "$W"
-DATA=/work/shared/data/tatoeba
+DATA=${XSTILTS_DATA:-data}/tatoeba
 [ -d "$DATA" ] || DATA=tests/fixtures/tatoeba
 [ -x "$XS" ] || make -j2 >/dev/null
 

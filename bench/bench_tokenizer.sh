@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_tokenizer.sh — SentencePiece tokens/s: `xstilts tokenize` (1 and 2 threads) vs the C++
 # `spm_encode --output_format=id` (Debian sentencepiece, single-threaded) on the same corpus, same
-# run: the Tatoeba text (/work/shared/data/tatoeba if present, else the vendored fixture) repeated
+# run: the Tatoeba text ($XSTILTS_DATA/tatoeba if present, default data/ in the repository, else the
+# vendored fixture) repeated
 # REPS times. Prints a small table with tokens/s and the ratio to spm_encode.
 # Env: XS (binary, default build/xstilts), MODEL (default tests/fixtures/tok/xlmr16k.model), REPS.
 set -eu
@@ -11,7 +12,7 @@ MODEL=${MODEL:-tests/fixtures/tok/xlmr16k.model}
 REPS=${REPS:-3}
 command -v spm_encode > /dev/null || { echo "spm_encode not installed (apt-get install sentencepiece)"; exit 1; }
 [ -x "$XS" ] || { echo "$XS not built (make)"; exit 1; }
-src=/work/shared/data/tatoeba
+src=${XSTILTS_DATA:-data}/tatoeba
 [ -d "$src" ] || src=tests/fixtures/tatoeba
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,7 +9,7 @@ by length exactly as xstilts does (longest first, --batch per batch, padded to t
 or cls-pools hidden_states[--layer] with the attention mask (XTREME's mean_pool_embedding). Writes the
 embeddings (.npy, input order) so the bench can check both systems agree, and prints one JSON line:
 sentences/s and tokens/s over tokenize + forward + pool (model load excluded, as for xstilts), peak RSS.
-Conventions as /work/shared/bench/torch_bench.py: one process per measurement, torch.set_num_threads.
+Conventions as the project's shared torch_bench.py: one process per measurement, torch.set_num_threads.
 """
 import argparse
 import json

@@ -9,10 +9,10 @@ The official scripts are read at generation time from fetched mirrors (bare git 
 directories, and are NOT committed; only their outputs are.
 
 usage: tools/.venv/bin/python tools/gen_metric_goldens.py \
-    --xtreme /work/.mirror/google-research+xtreme/repo \
-    --mlqa /work/.mirror/facebookresearch+MLQA/repo \
-    --squad2 /work/.mirror/qwang70+bert/repo/.git \
-    --data /work/shared/data --out tests/fixtures/metrics
+    --xtreme <google-research/xtreme checkout or bare git dir> \
+    --mlqa <facebookresearch/MLQA checkout or git dir> \
+    --squad2 <a checkout or git dir holding evaluate-v2.0.py> \
+    [--data <real-data folder, default $XSTILTS_DATA or data/>] --out tests/fixtures/metrics
 """
 import argparse
 import importlib.util
@@ -575,7 +575,8 @@ def main():
     ap.add_argument('--xtreme', required=True, help='google-research/xtreme mirror (git dir) or checkout')
     ap.add_argument('--mlqa', required=True, help='facebookresearch/MLQA mirror or checkout')
     ap.add_argument('--squad2', required=True, help='a repo (git dir) or directory holding evaluate-v2.0.py')
-    ap.add_argument('--data', default='/work/shared/data')
+    ap.add_argument('--data', default=os.environ.get('XSTILTS_DATA', 'data'),
+                    help='the real-data folder (default: $XSTILTS_DATA, else data/ in the repository)')
     ap.add_argument('--out', default='tests/fixtures/metrics')
     args = ap.parse_args()
     OUT = args.out

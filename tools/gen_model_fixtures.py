@@ -2,7 +2,7 @@
 """gen_model_fixtures.py — tiny Hugging Face model folders for tests/test_model_io.c and
 tests/test_safetensors.c, written by transformers' own save_pretrained (the reference writer).
 
-Run: /work/main/tools/.venv/bin/python tools/gen_model_fixtures.py   (writes tests/fixtures/model_io/)
+Run: tools/.venv/bin/python tools/gen_model_fixtures.py   (writes tests/fixtures/model_io/)
 
   xlmr_model/   XLMRobertaModel, F32, unprefixed names, with pooler
   xlmr_mlm/     XLMRobertaForMaskedLM, F32, "roberta." prefix + lm_head.* (tensors the encoder does not use)

@@ -78,7 +78,7 @@ def main():
     cases = []
     for tname, tok in toks.items():
         for li, lang in enumerate(LANGS):
-            with open(f"/work/shared/data/xquad/xquad.{lang}.json", encoding="utf-8") as f:
+            with open(os.path.join(os.environ.get("XSTILTS_DATA", "data"), "xquad", f"xquad.{lang}.json"), encoding="utf-8") as f:
                 data = json.load(f)["data"]
             # 3 questions from different articles, per language and tokenizer
             picks = []

@@ -47,7 +47,7 @@ from transformers import XLMRobertaTokenizer
 OUT = "tests/fixtures/spm"
 TOK = "tests/fixtures/tok"
 TATOEBA = "tests/fixtures/tatoeba"
-XQUAD = "/work/shared/data/xquad"
+XQUAD = os.path.join(os.environ.get("XSTILTS_DATA", "data"), "xquad")  # the real-data folder
 LONG = 3000
 B64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]

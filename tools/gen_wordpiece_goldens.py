@@ -3,7 +3,7 @@
 and tests/test_windows.c.
 
 Inputs: tests/fixtures/tatoeba/ (first LINES lines of all 224 files), a small vendored slice of XQuAD
-(tests/fixtures/wordpiece/xquad-slice.json, written here from /work/shared/data/xquad) and hand-made
+(tests/fixtures/wordpiece/xquad-slice.json, written here from $XSTILTS_DATA/xquad, default data/xquad) and hand-made
 edge cases. For the mBERT-cased vocab (do_lower_case=False) and the bert-base-uncased vocab
 (do_lower_case=True) it stores the fast tokenizer's input_ids and offsets (transformers BertTokenizer,
 backed by HF tokenizers) and, where it differs, the slow one's (BertTokenizerLegacy).
@@ -47,7 +47,7 @@ from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegac
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "tests", "fixtures")
 OUT = os.path.join(FIX, "wordpiece")
-XQUAD = "/work/shared/data/xquad"
+XQUAD = os.path.join(os.environ.get("XSTILTS_DATA", "data"), "xquad")  # the real-data folder
 FULL = 5  # Tatoeba lines per file stored in full (the rest as count + hash)
 LINES = 22  # per Tatoeba file: 224 files -> 4,928 lines (+ XQuAD + edge cases > 5,000)
 VOCABS = {"c": ("tok/mbert-cased-vocab.txt", False), "u": ("tok/bert-uncased-vocab.txt", True)}
