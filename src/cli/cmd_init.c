@@ -116,20 +116,20 @@ int cmd_init(int argc, char **argv) {
         usage_error("--arch, --size, --tokenizer and --out are required");
     }
     char out_buf[1024]; /* "DIR/" -> "DIR", so that the temporary folder is a sibling */
-    if (!*out || strlen(out) >= sizeof out_buf) usage_error("--out: expected a folder path of 1 to 1023 bytes");
+    if (!*out || strlen(out) >= sizeof out_buf) xs_die("init: --out: expected a folder path of 1 to 1023 bytes");
     snprintf(out_buf, sizeof out_buf, "%s", out);
     for (size_t n = strlen(out_buf); n > 1 && out_buf[n - 1] == '/'; n--) out_buf[n - 1] = 0;
     out = out_buf;
     ModelArch arch;
     if (!strcmp(arch_s, "xlmr")) arch = ARCH_XLMR;
     else if (!strcmp(arch_s, "bert")) arch = ARCH_BERT;
-    else usage_error("--arch: expected xlmr or bert, found '%s'", arch_s);
+    else xs_die("init: --arch: expected xlmr or bert, found '%s'", arch_s);
     if (strcmp(size, "tiny") && strcmp(size, "small") && strcmp(size, "base") && strcmp(size, "large"))
-        usage_error("--size: expected tiny, small, base or large, found '%s'", size);
-    if (seed < 0) usage_error("--seed: expected a non-negative integer, found %ld", seed);
+        xs_die("init: --size: expected tiny, small, base or large, found '%s'", size);
+    if (seed < 0) xs_die("init: --seed: expected a non-negative integer, found %ld", seed);
     if (lower_s && strcmp(lower_s, "yes") && strcmp(lower_s, "no"))
-        usage_error("--lowercase: expected yes or no, found '%s'", lower_s);
-    if (lower_s && arch != ARCH_BERT) usage_error("--lowercase applies to --arch bert only");
+        xs_die("init: --lowercase: expected yes or no, found '%s'", lower_s);
+    if (lower_s && arch != ARCH_BERT) xs_die("init: --lowercase applies to --arch bert only");
 
     /* the tokenizer file, and its name in an HF folder */
     const char *hf_name = arch == ARCH_XLMR ? "sentencepiece.bpe.model" : "vocab.txt";

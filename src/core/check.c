@@ -19,13 +19,17 @@ static const char *g_prog = NULL;
 void xs_set_prog(const char *cmd) { g_prog = cmd; }
 
 void xs_die(const char *fmt, ...) {
-    if (g_prog) fprintf(stderr, "xstilts %s: ", g_prog);
-    else fputs("xstilts: ", stderr);
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    const char *m = msg;
+    /* one prefix: a message that names its command itself ("encode: ...") does not get it twice */
+    size_t n = g_prog ? strlen(g_prog) : 0;
+    if (g_prog && !strncmp(m, g_prog, n) && m[n] == ':' && m[n + 1] == ' ') m += n + 2;
+    if (g_prog) fprintf(stderr, "xstilts %s: %s\n", g_prog, m);
+    else fprintf(stderr, "xstilts: %s\n", m);
     exit(1);
 }
 
