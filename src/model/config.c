@@ -106,7 +106,8 @@ int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
             err_set(err, path, 0, "field \"architectures\": expected a list of class name strings");
             goto done;
         }
-        snprintf(cfg->architecture, sizeof cfg->architecture, "%s", json_string_value(a0));
+        if (strstr(json_string_value(a0), "For")) /* a task class; the base class stays "" */
+            snprintf(cfg->architecture, sizeof cfg->architecture, "%s", json_string_value(a0));
     }
     json_t *i2l = json_object_get(root, "id2label");
     if (i2l && !json_is_null(i2l)) {

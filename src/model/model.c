@@ -188,6 +188,7 @@ int model_open(const char *dir, Model *m, XsErr *err) {
     snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
     int pooler = st_find(&st, pw) && st_find(&st, pb);
     st_close(&st);
+    memset(cfg.architecture, 0, sizeof cfg.architecture); /* the table holds no head yet (model_add_head names it); num_labels stays */
     model_init(m, &cfg, pooler);
     m->has_pooler = pooler;
     snprintf(m->dir, sizeof m->dir, "%s", dir);
@@ -297,10 +298,7 @@ int model_save(const char *dir, const Model *m, XsErr *err) {
     ModelConfig cfg = m->cfg;
     const char *prefix = m->prefix;
     if (has_head && !*prefix) prefix = cfg.arch == ARCH_BERT ? "bert." : "roberta."; /* as HF's *For* classes */
-    if (!has_head) { /* a bare encoder: the base class, whatever head the folder it came from had */
-        cfg.architecture[0] = 0;
-        cfg.num_labels = 0;
-    }
+    if (!has_head) memset(cfg.architecture, 0, sizeof cfg.architecture); /* a bare encoder: the base class */
     StWriteItem *items = xcalloc((size_t)n, sizeof *items);
     char (*names)[128] = xcalloc((size_t)n, sizeof *names);
     for (int k = 0; k < n; k++) {

@@ -60,7 +60,7 @@ int model_load(const char *dir, Model *m, XsErr *err);
  * and dir/config.json, each atomically; creates dir when it does not exist. A model with a head (any
  * non-base entry) is written as HF's *For* classes save: base entries with the arch's base_model_prefix
  * ("roberta." / "bert.") when m->prefix is "", and config.json with cfg.architecture / cfg.num_labels;
- * without a head, config.json names the base class and has no labels. */
+ * without a head, config.json names the base class. */
 int model_save(const char *dir, const Model *m, XsErr *err);
 /* The table of cfg's encoder (+ pooler when with_pooler), no block: heads may add entries, then
  * model_alloc_params. m->prefix = "". */

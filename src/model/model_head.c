@@ -49,6 +49,7 @@ int model_add_head(Model *m, const HeadConfig *hc, XsErr *err) {
         CHECK(m->tab.t[k].no_decay == t[i].no_decay, "model_add_head: no_decay of %s: table %d, head %d", t[i].name,
               m->tab.t[k].no_decay, t[i].no_decay);
     }
+    memset(m->cfg.architecture, 0, sizeof m->cfg.architecture); /* whole field: configs compare with memcmp */
     model_head_class(cfg, hc->kind, m->cfg.architecture, sizeof m->cfg.architecture);
     m->cfg.num_labels = hc->kind == HEAD_SEQ_CLS || hc->kind == HEAD_TOKEN_CLS ? hc->num_labels : 0;
     return 0;
