@@ -9,6 +9,7 @@ xstilts' inference logits), then loads each folder with <Class>.from_pretrained(
 (the class named in config.json's "architectures" must be the expected one; num_labels from its id2label),
 runs HF in eval mode (fp32, eager attention) on the same batch and compares:
   max |xstilts - HF| / max |HF| <= 1e-5.
+Then `xstilts init --head KIND` folders (tiny, both archs, every head) are loaded the same way (keys only).
 Prints one line per folder and exits 1 on any failure. The reverse direction (HF-written folders loaded by
 xstilts) is tests/test_model_head.c on tools/gen_model_head_fixtures.py's folders.
 Run from the repository root after `make build/tests/test_model_head`:
@@ -83,7 +84,24 @@ def main():
         for arch in ("xlmr", "bert"):
             for head in ("seqcls", "choice", "tokcls", "qa", "mlm"):
                 good &= check(os.path.join(tmp, f"{arch}_{head}"), arch, head)
-    print("all 10 folders load with no missing / unexpected keys and xstilts' logits" if good else "FAILED")
+        # `xstilts init --head`: the CLI path writes the same layout (keys only: random weights, no batch)
+        xs = os.path.join("build", "xstilts")
+        toks = dict(xlmr="tests/fixtures/tok/xlmr16k.model", bert="tests/fixtures/tok/bert-uncased-vocab.txt")
+        kinds = dict(seqcls=("seq_cls", ["--num-labels", "3"]), choice=("multiple_choice", []),
+                     tokcls=("token_cls", ["--num-labels", "5"]), qa=("span_qa", []), mlm=("mlm", []))
+        for arch in ("xlmr", "bert"):
+            for head, (kind, extra) in kinds.items():
+                d = os.path.join(tmp, f"init_{arch}_{head}")
+                subprocess.run([xs, "init", "--arch", arch, "--size", "tiny", "--tokenizer", toks[arch], "--out", d,
+                                "--head", kind, "--seed", "3"] + extra, check=True, capture_output=True)
+                cls = CLASSES[arch][head]
+                _, info = cls.from_pretrained(d, output_loading_info=True)
+                bad = {k: sorted(v) for k, v in info.items() if v}
+                good &= not bad
+                print(f"xstilts init --arch {arch} --head {kind:15s} -> {cls.__name__:38s}",
+                      "keys: missing 0, unexpected 0, mismatched 0 ok" if not bad else f"LOADING INFO {bad} FAIL")
+    print("all 10 folders load with no missing / unexpected keys and xstilts' logits; init --head folders too"
+          if good else "FAILED")
     sys.exit(0 if good else 1)
 
 
