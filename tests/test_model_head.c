@@ -1,6 +1,7 @@
 /* test_model_head.c — model/model_head: heads as ParamSet entries. HF-written folders of every *For* class
  * (tools/gen_model_head_fixtures.py) load with their head and give HF's logits; xstilts-written folders read
- * back bit-exact; encoder-only transfer between heads; binding, errors. With XS_HEAD_FOLDERS=DIR set, also
+ * back bit-exact; encoder-only transfer between heads; binding, errors; a training step whose every pointer comes
+ * from the ParamSet gives HF's loss and gradients (tests/fixtures/heads). With XS_HEAD_FOLDERS=DIR set, also
  * writes the xstilts folders and their logits there for tools/check_head_folders.py (HF loads them). */
 #include "testutil.h"
 #include "core/mem.h"
@@ -406,6 +407,123 @@ static void test_load_errors(void **state) {
     model_free(&m);
 }
 
+/* A training step with every pointer from the ParamSet: the heads fixture of test_heads.c (HF's *For* classes
+ * on tests/fixtures/encoder, loss.backward()) reproduced with model_load_head + model_head_bind, the gradients
+ * landing in m->tab.grad (the MLM decoder's in the word-embedding entry): loss and EVERY table entry's gradient
+ * against HF's, as test_heads.c's tolerance (1e-4 of the tensor's max |HF| + 1e-4 relative). */
+static int exactly_zero(const char *key, const char *name, int L) {
+    char last_ln[96];
+    snprintf(last_ln, sizeof last_ln, "encoder.layer.%d.output.LayerNorm.bias", L - 1);
+    if (strstr(name, "attention.self.key.bias")) return 1; /* see test_heads.c: 0 in exact arithmetic */
+    if (!strcmp(key, "choice") && !strcmp(name, "classifier.bias")) return 1;
+    return !strcmp(key, "qa") && (!strcmp(name, "qa_outputs.bias") || !strcmp(name, last_ln));
+}
+
+static float *st_f32(const SafeTensors *st, const char *key, const char *name, size_t *n) {
+    char full[200];
+    snprintf(full, sizeof full, "%s.%s", key, name);
+    const StTensor *t = st_find(st, full);
+    if (!t) fail_msg("fixture tensor %s missing", full);
+    *n = st_numel(t);
+    float *x = xmalloc_aligned(*n * sizeof(float) + 64);
+    XsErr e = {0};
+    assert_int_equal(st_read_f32(st, t, x, &e), 0);
+    return x;
+}
+
+static void test_train_step_via_paramset(void **state) {
+    (void)state;
+    static const struct { const char *arch, *key; HeadKind kind; int K; } HC[] = {
+        {"xlmr", "seqcls", HEAD_SEQ_CLS, 3},         {"bert", "seqcls", HEAD_SEQ_CLS, 3},
+        {"xlmr", "choice", HEAD_MULTIPLE_CHOICE, 3}, {"bert", "choice", HEAD_MULTIPLE_CHOICE, 3},
+        {"xlmr", "tokcls", HEAD_TOKEN_CLS, 5},       {"bert", "tokcls", HEAD_TOKEN_CLS, 5},
+        {"xlmr", "qa", HEAD_SPAN_QA, 2},             {"bert", "qa", HEAD_SPAN_QA, 2},
+        {"xlmr", "mlm", HEAD_MLM, 0},                {"bert", "mlm", HEAD_MLM, 0},
+    };
+    for (int c = 0; c < 10; c++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "encoder/%s", HC[c].arch);
+        Model m;
+        HeadConfig hc;
+        XsErr e = {0};
+        if (model_load_head(tu_fixture(rel), HC[c].kind, HC[c].K, MODEL_LOAD_FRESH_OK, 7, &m, &hc, &e)) fail_msg("%s", e.msg);
+        m.cfg.hidden_dropout = m.cfg.attn_dropout = 0.0f;
+        hc.dropout = 0.0f;
+        SafeTensors st;
+        snprintf(rel, sizeof rel, "heads/%s.safetensors", HC[c].arch);
+        assert_int_equal(st_open(tu_fixture(rel), &st, &e), 0);
+        const char *key = HC[c].key;
+        /* the fixture's head (and pooler) values into the table entries */
+        HeadTensor ht[HEAD_MAX_TENSORS];
+        int nt = head_tensors(&hc, ht);
+        for (int i = 0; i < nt; i++) {
+            char name[160];
+            size_t n;
+            snprintf(name, sizeof name, "param.%s", ht[i].name);
+            float *x = st_f32(&st, key, name, &n);
+            assert_int_equal(n, ht[i].numel);
+            memcpy(paramset_get(&m.tab, ht[i].name), x, n * sizeof(float));
+            free(x);
+        }
+        model_alloc_grads(&m);
+        HeadParams w, g;
+        model_head_bind(&m, &hc, &w, &g);
+        char full[96];
+        snprintf(full, sizeof full, "%s.input_ids", key);
+        const StTensor *it = st_find(&st, full);
+        int B = (int)it->shape[0], T = (int)it->shape[1];
+        size_t n;
+        float *mask = st_f32(&st, key, "attention_mask", &n);
+        int32_t *ids = xmalloc((size_t)B * T * 4), *types = xmalloc((size_t)B * T * 4), *labels = xmalloc((size_t)B * T * 4);
+        memcpy(ids, st_data(&st, it), (size_t)B * T * 4);
+        snprintf(full, sizeof full, "%s.token_type_ids", key);
+        memcpy(types, st_data(&st, st_find(&st, full)), (size_t)B * T * 4);
+        snprintf(full, sizeof full, "%s.labels", key);
+        const StTensor *lt = st_find(&st, full);
+        memcpy(labels, st_data(&st, lt), st_numel(lt) * 4);
+        EncoderState *es = encoder_state_new(&m.cfg, B, T, 1);
+        HeadState *hs = head_state_new(&hc, B, T, 0, 0);
+        float *dh = xmalloc_aligned((size_t)B * T * hc.C * sizeof(float));
+        float loss = 0;
+        for (int rep = 0; rep < 2; rep++) { /* the second step after zero_grad: the same gradients */
+            paramset_zero_grad(&m.tab);
+            memset(dh, 0, (size_t)B * T * hc.C * sizeof(float));
+            encoder_forward(&m.cfg, &m.w, es, ids, types, mask, B, T, 1, 1, 0);
+            loss = head_forward(&hc, &w, hs, encoder_hidden(es, m.cfg.num_layers), labels, B, T, 1, 1, 0);
+            head_backward(&hc, &w, &g, hs, 1.0f, dh);
+            encoder_backward(&m.cfg, &m.w, &m.g, es, dh, NULL);
+        }
+        float *wl = st_f32(&st, key, "loss", &n);
+        assert_true(fabs(loss - wl[0]) <= 1e-4 * fabs(wl[0]) + 1e-6);
+        double worst = 0;
+        for (int k = 0; k < m.tab.n; k++) {
+            const ParamInfo *p = &m.tab.t[k];
+            char name[160], what[200];
+            snprintf(name, sizeof name, "grad.%s", p->name);
+            float *want = st_f32(&st, key, name, &n);
+            assert_int_equal(n, p->numel);
+            const float *got = paramset_grad(&m.tab, k);
+            double mx = max_abs(want, n);
+            if (exactly_zero(key, p->name, m.cfg.num_layers)) {
+                for (size_t i = 0; i < n; i++) assert_true(fabs(got[i]) < 1e-6 && fabs(want[i]) < 1e-6);
+            } else {
+                snprintf(what, sizeof what, "%s %s d/d %s", HC[c].arch, key, p->name);
+                assert_int_equal(tu_compare(what, got, want, n, 1e-4 * mx, 1e-4), 0);
+                for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)got[i] - want[i]) / mx);
+            }
+            free(want);
+        }
+        print_message("%s %-6s loss %.6f (HF %.6f), %d table gradients, worst |diff|/max|HF| %.2e\n", HC[c].arch, key, loss,
+                      wl[0], m.tab.n, worst);
+        free(wl);
+        free(dh); free(mask); free(ids); free(types); free(labels);
+        head_state_free(hs);
+        encoder_state_free(es);
+        st_close(&st);
+        model_free(&m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hf_folders),
@@ -413,6 +531,7 @@ int main(void) {
         cmocka_unit_test(test_encoder_only_transfer),
         cmocka_unit_test(test_add_bind),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_train_step_via_paramset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
