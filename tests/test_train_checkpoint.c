@@ -151,6 +151,17 @@ static void test_roundtrip(void **state) {
     assert_non_null(strstr(err.msg, "not empty"));
     assert_int_equal(sha256_file(p, after, &n2, &err), 0);
     assert_string_equal(before, after);
+    /* the two-step resume: state first (verified), then the model with the heads it names */
+    Model c;
+    TrainState sc;
+    assert_int_equal(checkpoint_read_state(ck, &sc, &err), 0);
+    assert_string_equal(sc.tasks[0].head, "classifier");
+    assert_int_equal(model_open(ck, &c, &err), 0);
+    add_head(&c, 0);
+    if (checkpoint_load_weights(ck, &c, &err)) fail_msg("%s", err.msg);
+    assert_memory_equal(c.tab.adam_v, b.tab.adam_v, sizeof(float) * b.tab.total);
+    assert_memory_equal(c.tab.block, b.tab.block, sizeof(float) * b.tab.total);
+    model_free(&c);
     model_free(&a);
     model_free(&b);
 }

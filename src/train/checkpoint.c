@@ -446,11 +446,15 @@ int checkpoint_load_optimizer(const char *dir, ParamSet *ps, XsErr *err) {
     return rc;
 }
 
-int checkpoint_load(const char *dir, Model *m, TrainState *st, XsErr *err) {
-    if (checkpoint_read_state(dir, st, err)) { model_free(m); return -1; }
+int checkpoint_load_weights(const char *dir, Model *m, XsErr *err) {
     if (model_load_weights(m, 0, err)) return err_prefix(err, "resuming from %s: ", dir);
     if (checkpoint_load_optimizer(dir, &m->tab, err)) { model_free(m); return -1; }
     return 0;
+}
+
+int checkpoint_load(const char *dir, Model *m, TrainState *st, XsErr *err) {
+    if (checkpoint_read_state(dir, st, err)) { model_free(m); return -1; }
+    return checkpoint_load_weights(dir, m, err);
 }
 
 int checkpoint_latest(const char *out, char *buf, size_t cap, int64_t *step) {

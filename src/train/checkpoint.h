@@ -61,8 +61,12 @@ int checkpoint_read_state(const char *dir, TrainState *st, XsErr *err);
  * must be exactly the table's (names and shapes): otherwise an error naming the file and the first
  * tensor that differs (a checkpoint of other heads). Does not verify hashes (checkpoint_verify). */
 int checkpoint_load_optimizer(const char *dir, ParamSet *ps, XsErr *err);
-/* The whole resume: checkpoint_read_state, model_load_weights(m, 0), checkpoint_load_optimizer.
- * m comes from model_open(dir) with the heads added (no block yet). On error m is freed. */
+/* model_load_weights(m, 0) + checkpoint_load_optimizer, without verifying again: for a caller that
+ * ran checkpoint_read_state first (to learn the tasks and add their heads). m comes from
+ * model_open(dir) with the heads added (no block yet). On error m is freed. */
+int checkpoint_load_weights(const char *dir, Model *m, XsErr *err);
+/* The whole resume when the heads are known in advance: checkpoint_read_state (verifies every file),
+ * then checkpoint_load_weights. On error m is freed. */
 int checkpoint_load(const char *dir, Model *m, TrainState *st, XsErr *err);
 
 /* "<out>/checkpoint-<step, 8 digits>" into buf. */
