@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void add_head(Model *m, int extra) {
@@ -288,7 +289,7 @@ static void test_other_head(void **state) {
 
 static void test_latest(void **state) {
     (void)state;
-    char buf[700], p[700];
+    char buf[700], p[800];
     int64_t step;
     assert_int_equal(checkpoint_latest(g_dir, buf, sizeof buf, &step), 0);
     assert_string_equal(buf, "");
@@ -303,7 +304,7 @@ static void test_latest(void **state) {
         if (checkpoint_save(p, &a, &s, NULL, &err)) fail_msg("%s", err.msg);
     }
     /* an unfinished one (a staging folder, or no state file) is never taken */
-    snprintf(p, sizeof p, "%s/checkpoint-00000400.tmp.123", g_dir);
+    snprintf(p, sizeof p, "%s/checkpoint-00000400.tmp.%ld", g_dir, (long)getpid());   /* ours: in progress */
     mkdir(p, 0777);
     snprintf(p, sizeof p, "%s/checkpoint-00000500", g_dir);
     mkdir(p, 0777);
@@ -312,6 +313,38 @@ static void test_latest(void **state) {
     checkpoint_path(g_dir, 300, p, sizeof p);
     assert_string_equal(buf, p);
     assert_true(strstr(p, "/checkpoint-00000300") != NULL);
+
+    /* a staging folder of a process that is gone (a run killed while saving) */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    char dead[700];
+    snprintf(dead, sizeof dead, "%s/checkpoint-00000600.tmp.%ld", g_dir, (long)child);
+    mkdir(dead, 0777);
+    snprintf(p, sizeof p, "%s/model.safetensors", dead);
+    assert_int_equal(file_write_atomic(p, "x", 1, &err), 0);
+    /* keep the 2 newest: checkpoint 100 and the dead staging folder go */
+    assert_int_equal(checkpoint_prune(g_dir, 2, &err), 2);
+    struct stat sb;
+    assert_int_not_equal(stat(dead, &sb), 0);
+    for (int64_t k = 100; k <= 300; k += 100) {
+        checkpoint_path(g_dir, k, p, sizeof p);
+        assert_int_equal(stat(p, &sb) == 0, k >= 200);
+    }
+    snprintf(p, sizeof p, "%s/checkpoint-00000400.tmp.%ld", g_dir, (long)getpid());
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(checkpoint_prune(g_dir, 2, &err), 0);
+
+    /* the optimizer of a resumed run starts at the saved step and rate */
+    TrainState r;
+    checkpoint_path(g_dir, 300, p, sizeof p);
+    assert_int_equal(checkpoint_read_state(p, &r, &err), 0);
+    Optimizer o;
+    paramset_alloc_grad(&a.tab);
+    optim_init_from_state(&o, &a.tab, &r);
+    assert_int_equal(o.step, 300);
+    assert_true(optim_lr(&o) == 1e-5 * schedule_lambda(&s.sched, 300));
+    optim_free(&o);
     model_free(&a);
 }
 

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STATE_FILE "xstilts.json"
 #define OPT_FILE "optimizer.safetensors"
@@ -457,28 +459,109 @@ int checkpoint_load(const char *dir, Model *m, TrainState *st, XsErr *err) {
     return checkpoint_load_weights(dir, m, err);
 }
 
+static int64_t parse_name(const char *nm, long *pid);
+
 int checkpoint_latest(const char *out, char *buf, size_t cap, int64_t *step) {
     buf[0] = 0;
     *step = -1;
     DIR *d = opendir(out);
-    if (!d) return 0;
+    if (!d) { *step = 0; return 0; }
     struct dirent *e;
     int found = 0;
     while ((e = readdir(d))) {
-        const char *nm = e->d_name;
-        if (strncmp(nm, "checkpoint-", 11)) continue;
-        const char *p = nm + 11;
-        if (!*p || strspn(p, "0123456789") != strlen(p) || strlen(p) > 18) continue;
-        int64_t s = strtoll(p, NULL, 10);
+        int64_t s = parse_name(e->d_name, NULL);   /* staging folders do not parse */
+        if (s < 0) continue;
         char sp[4400];
-        snprintf(sp, sizeof sp, "%s/%s/%s", out, nm, STATE_FILE);
+        snprintf(sp, sizeof sp, "%s/%s/%s", out, e->d_name, STATE_FILE);
         struct stat sb;
         if (stat(sp, &sb) != 0 || s <= *step) continue;
         *step = s;
-        snprintf(buf, cap, "%s/%s", out, nm);
+        snprintf(buf, cap, "%s/%s", out, e->d_name);
         found = 1;
     }
     closedir(d);
     if (!found) *step = 0;
     return found;
+}
+
+void optim_init_from_state(Optimizer *o, const ParamSet *ps, const TrainState *st) {
+    optim_init(o, ps, &st->adam, st->sched, st->max_grad_norm);
+    o->step = st->step;
+}
+
+/* Removes the plain files of `dir`, then `dir`; an error (naming it) when something else is inside. */
+static int remove_folder(const char *dir, XsErr *err) {
+    DIR *d = opendir(dir);
+    if (!d) return err_set(err, dir, 0, "cannot open folder: %s", strerror(errno));
+    struct dirent *e;
+    char p[4400];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode)) unlink(p);
+    }
+    closedir(d);
+    if (rmdir(dir) != 0) return err_set(err, dir, 0, "cannot remove the old checkpoint: %s", strerror(errno));
+    return 0;
+}
+
+/* Step of "checkpoint-<digits>" (tail = NULL) or of "checkpoint-<digits>.tmp.<pid>" (*pid set); -1 otherwise. */
+static int64_t parse_name(const char *nm, long *pid) {
+    if (strncmp(nm, "checkpoint-", 11)) return -1;
+    const char *p = nm + 11;
+    size_t nd = strspn(p, "0123456789");
+    if (nd == 0 || nd > 18) return -1;
+    int64_t step = strtoll(p, NULL, 10);
+    if (!p[nd]) { if (pid) *pid = 0; return step; }
+    if (!pid || strncmp(p + nd, ".tmp.", 5)) return -1;
+    const char *q = p + nd + 5;
+    if (!*q || strspn(q, "0123456789") != strlen(q)) return -1;
+    *pid = strtol(q, NULL, 10);
+    return step;
+}
+
+int checkpoint_prune(const char *out, int keep, XsErr *err) {
+    CHECK(keep >= 1, "checkpoint_prune: keep %d", keep);
+    DIR *d = opendir(out);
+    if (!d) return err_set(err, out, 0, "cannot open folder: %s", strerror(errno));
+    enum { MAXC = 4096 };
+    int64_t *steps = xmalloc(sizeof(int64_t) * MAXC);
+    char (*names)[256] = xmalloc(sizeof(*names) * MAXC);
+    int n = 0, removed = 0, rc = 0;
+    char p[4400];
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = 0;
+        int64_t s = parse_name(e->d_name, &pid);
+        if (s < 0) continue;
+        snprintf(p, sizeof p, "%s/%s", out, e->d_name);
+        if (pid) {   /* staging folder: removed when its writer is gone */
+            if (pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                if (remove_folder(p, err)) rc = -1;
+                else removed++;
+            }
+            continue;
+        }
+        char sp[4500];
+        snprintf(sp, sizeof sp, "%s/%s", p, STATE_FILE);
+        struct stat sb;
+        if (stat(sp, &sb) == 0 && n < MAXC && strlen(e->d_name) < sizeof names[0]) {
+            strcpy(names[n], e->d_name);
+            steps[n++] = s;
+        }
+    }
+    closedir(d);
+    /* the keep largest steps stay */
+    for (int i = 0; i < n; i++) {
+        int larger = 0;
+        for (int j = 0; j < n; j++) larger += steps[j] > steps[i];
+        if (larger < keep) continue;
+        snprintf(p, sizeof p, "%s/%s", out, names[i]);
+        if (remove_folder(p, err)) rc = -1;
+        else removed++;
+    }
+    free(steps);
+    free(names);
+    return rc ? -1 : removed;
 }

@@ -75,6 +75,15 @@ void checkpoint_path(const char *out, int64_t step, char *buf, size_t cap);
  * in *step), or 0 when there is none (buf = ""). Staging folders (".tmp.") are never taken. */
 int checkpoint_latest(const char *out, char *buf, size_t cap, int64_t *step);
 
+/* Keeps the `keep` (>= 1) newest complete checkpoint-<step> folders of `out` and removes the older
+ * ones, and staging folders ("checkpoint-<step>.tmp.<pid>") left by processes that no longer run
+ * (a run killed while saving). Only plain files inside such folders are removed; a folder holding
+ * anything else is an error naming it (and is kept). Returns the number of folders removed, or -1. */
+int checkpoint_prune(const char *out, int keep, XsErr *err);
+
+/* optim_init with the state's AdamW settings, schedule and clipping, then step = st->step. */
+void optim_init_from_state(Optimizer *o, const ParamSet *ps, const TrainState *st);
+
 /* A TrainState with the study's defaults: AdamW (lr 1e-5, wd 0.01, eps 1e-8), warm-up 0.1, clip 1.0,
  * batch 4 × accum 8, max_seq_len 256, dropout 0.1, eval every 1000, patience 30; step 0. */
 void train_state_defaults(TrainState *st);

@@ -59,7 +59,9 @@ void gradnorm_free(GradNorm *g);
 double grad_global_norm(GradNorm *g, const ParamSet *ps);
 /* clip_grad_norm_: total = grad_global_norm; coef = (float)max_norm / ((float)total + 1e-6f) in
  * float32 as torch; when coef < 1 every gradient is multiplied by it (torch multiplies by the
- * clamped coef, 1.0 being the identity). max_norm <= 0: no clipping. Returns the pre-clip norm. */
+ * clamped coef, 1.0 being the identity). max_norm <= 0: no clipping. Returns the pre-clip norm.
+ * A non-finite norm (inf / NaN gradients) is returned as is and nothing is scaled: the caller must
+ * stop or skip the update (torch would scale every gradient by NaN). */
 double grad_clip(GradNorm *g, ParamSet *ps, double max_norm);
 
 /* ---- gradient accumulation ---- */
