@@ -14,7 +14,46 @@ AdamWConfig adamw_defaults(double lr) {
     return c;
 }
 
+/* transformers.AdamW (correct_bias=True), the class jiant's create_optimizer builds. */
+static void adamw_update_legacy(ParamSet *ps, const AdamWConfig *c, double lr, int64_t step) {
+    const double bc1 = 1.0 - pow(c->beta1, (double)step);
+    const double bc2 = 1.0 - pow(c->beta2, (double)step);
+    const float neg_step = (float)(-(lr * sqrt(bc2) / bc1));   /* Python: lr * math.sqrt(bc2) / bc1 */
+    const float eps = (float)c->eps;
+    const float b1 = (float)c->beta1, w1 = (float)(1.0 - c->beta1);
+    const float b2 = (float)c->beta2, w2 = (float)(1.0 - c->beta2);
+    const float wd = (float)(-lr * c->weight_decay);
+    const int use_decay = c->weight_decay > 0.0;
+#pragma omp parallel
+    for (int k = 0; k < ps->n; k++) {
+        const ParamInfo *t = &ps->t[k];
+        float *p = ps->block + t->offset;
+        const float *g = ps->grad + t->offset;
+        float *m = ps->adam_m + t->offset, *v = ps->adam_v + t->offset;
+        const int dk = use_decay && !t->no_decay;
+        const long n = (long)t->numel;
+#pragma omp for schedule(static) nowait
+        for (long i = 0; i < n; i++) {
+            float gi = g[i];
+            float mi = fmaf(gi, w1, m[i] * b1);
+            float vi = fmaf(w2 * gi, gi, v[i] * b2);
+            float denom = sqrtf(vi) + eps;
+            m[i] = mi;
+            v[i] = vi;
+            float pi = p[i] + (neg_step * mi) / denom;
+            if (dk) pi = fmaf(pi, wd, pi);
+            p[i] = pi;
+        }
+    }
+}
+
 void adamw_update(ParamSet *ps, const AdamWConfig *c, double lr, int64_t step) {
+    if (c->hf_legacy) {
+        CHECK(ps->block && ps->grad && ps->adam_m && ps->adam_v, "adamw_update: blocks not allocated");
+        CHECK(step >= 1, "adamw_update: step %lld (1-based)", (long long)step);
+        adamw_update_legacy(ps, c, lr, step);
+        return;
+    }
     CHECK(ps->block && ps->grad && ps->adam_m && ps->adam_v, "adamw_update: blocks not allocated");
     CHECK(step >= 1, "adamw_update: step %lld (1-based)", (long long)step);
     /* Scalars as torch forms them: Python floats (double), converted to float32 where a tensor op

@@ -12,6 +12,8 @@ typedef struct AdamWConfig {
     double beta1, beta2;   /* 0.9, 0.999 */
     double eps;            /* 1e-8, added to sqrt(v_hat) as torch does */
     double weight_decay;   /* 0.01 on tensors with no_decay = 0; 0 on the others */
+    int hf_legacy;         /* 1: transformers.AdamW (the pre-4.x-deprecation HF class jiant builds) instead of
+                            * torch.optim.AdamW — eps added before the bias correction, decay after the update */
 } AdamWConfig;
 
 /* torch.optim.AdamW defaults with the study's weight decay: betas (0.9, 0.999), eps 1e-8, wd 0.01. */
@@ -24,7 +26,12 @@ AdamWConfig adamw_defaults(double lr);
  *   m  = fma(1-beta1, g - m, m)                          (exp_avg.lerp_(grad, 1-beta1))
  *   v  = fma((1-beta2)*g, g, v*beta2)                    (exp_avg_sq.mul_(beta2).addcmul_(g, g, 1-beta2))
  *   p += (-lr/bc1 * m) / (sqrt(v)/sqrt(bc2) + eps)       (p.addcdiv_(m, denom, value=-step_size))
- * with bc1 = 1-beta1^step, bc2 = 1-beta2^step in double. Needs ps->grad, ps->adam_m, ps->adam_v.
+ * with bc1 = 1-beta1^step, bc2 = 1-beta2^step in double. With c->hf_legacy, transformers.AdamW(correct_bias=True):
+ *   m  = fma(g, 1-beta1, m*beta1)                        (exp_avg.mul_(beta1).add_(grad, alpha=1-beta1))
+ *   v  = fma((1-beta2)*g, g, v*beta2)
+ *   p += (-(lr*sqrt(bc2)/bc1) * m) / (sqrt(v) + eps)     (p.addcdiv_(m, sqrt(v)+eps, value=-step_size))
+ *   p  = fma(p, -lr*wd, p)                               (p.add_(p, alpha=-lr*wd), after the update)
+ * Needs ps->grad, ps->adam_m, ps->adam_v.
  * One OpenMP region over all tensors; no allocation. */
 void adamw_update(ParamSet *ps, const AdamWConfig *c, double lr, int64_t step);
 
