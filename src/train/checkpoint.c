@@ -65,7 +65,7 @@ static json_t *state_json(const TrainState *st, const ParamSet *ps) {
     json_object_set_new(r, "micro_batches", json_integer(st->micro_batches));
     json_object_set_new(r, "seed", json_integer((json_int_t)st->seed));
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string("AdamW"));
+    json_object_set_new(o, "name", json_string(st->adam.hf_legacy ? "transformers.AdamW" : "torch.optim.AdamW"));
     json_object_set_new(o, "lr", num(st->adam.lr));
     json_object_set_new(o, "beta1", num(st->adam.beta1));
     json_object_set_new(o, "beta2", num(st->adam.beta2));
@@ -337,6 +337,11 @@ static int parse_state(json_t *root, const char *path, TrainState *st, XsErr *er
     st->micro_batches = get_i(&r, root, "", "micro_batches", 0);
     st->seed = (uint64_t)get_i(&r, root, "", "seed", 0);
     json_t *o = field(&r, root, "", "optimizer", is_obj, "an object");
+    char oname[64] = "";
+    get_s(&r, o, "optimizer", "name", oname, sizeof oname);
+    if (!r.bad && strcmp(oname, "torch.optim.AdamW") && strcmp(oname, "transformers.AdamW"))
+        return err_set(err, path, 0, "field \"optimizer.name\": \"%s\" (expected \"torch.optim.AdamW\" or \"transformers.AdamW\")", oname);
+    st->adam.hf_legacy = !strcmp(oname, "transformers.AdamW");
     st->adam.lr = get_d(&r, o, "optimizer", "lr");
     st->adam.beta1 = get_d(&r, o, "optimizer", "beta1");
     st->adam.beta2 = get_d(&r, o, "optimizer", "beta2");
