@@ -72,7 +72,7 @@ minilm)
   done
   ;;
 esac
-(cd "$STAGE" && sha256sum $(ls | sort) > SHA256SUMS)
+(cd "$STAGE" && sha256sum -- * > SHA256SUMS)
 echo "$PKG==$VER sha256:$SHA" > "$STAGE/.xstilts-complete"
 mv "$STAGE" "$DEST" || die "cannot move the model into $DEST"
 echo "get-model: $NAME ready in $DEST" >&2

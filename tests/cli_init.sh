@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cli_init.sh — `xstilts init`: the folder layout, the vocab size taken from the tokenizer, same seed ->
-# same bytes, refusal to overwrite a non-empty folder (unless --force), clear messages for bad usage,
+# same bytes, refusal to overwrite a non-empty folder (unless --force), clear messages for bad usage, --head
+# (HF names, config.json class and labels; HF loads them: tools/check_head_folders.py),
 # and that the folder loads back (`xstilts encode` on it). Weight values are checked in test_model_io.
 set -eu
 XS=${XS:-build/xstilts}
@@ -59,6 +60,23 @@ grep -q '"type_vocab_size": 2' "$TMP/b/config.json" || fail "bert type_vocab 2"
 grep -q '"do_lower_case": true' "$TMP/b/tokenizer_config.json" || fail "uncased vocab -> do_lower_case true"
 "$XS" init --arch bert --size tiny --tokenizer "$VOCAB" --lowercase no --out "$TMP/b2" 2>/dev/null
 grep -q '"do_lower_case": false' "$TMP/b2/tokenizer_config.json" || fail "--lowercase no"
+
+# --head: the tensors of HF's class under its names (checked against HF by tools/check_head_folders.py)
+"$XS" init --arch xlmr --size tiny --tokenizer "$SPM" --out "$TMP/h1" --head token_cls --num-labels 5 2>/dev/null
+grep -q '"XLMRobertaForTokenClassification"' "$TMP/h1/config.json" || fail "--head: architectures"
+grep -q '"4": "LABEL_4"' "$TMP/h1/config.json" || fail "--num-labels 5: id2label"
+hdr() { head -c 20000 "$1/model.safetensors" | tr -d '\0'; }
+hdr "$TMP/h1" | grep -q '"classifier.weight":{"dtype":"F32","shape":\[5,128\]' || fail "token head tensor: $(hdr "$TMP/h1" | head -c 300)"
+hdr "$TMP/h1" | grep -q '"roberta.embeddings.word_embeddings.weight"' || fail "encoder not under roberta."
+hdr "$TMP/h1" | grep -q 'pooler' && fail "a token head writes no pooler (HF's class has none)"
+"$XS" init --arch bert --size tiny --tokenizer "$VOCAB" --out "$TMP/h2" --head multiple_choice 2>/dev/null
+hdr "$TMP/h2" | grep -q '"bert.pooler.dense.weight"' || fail "multiple choice needs the pooler"
+hdr "$TMP/h2" | grep -q '"classifier.weight":{"dtype":"F32","shape":\[1,128\]' || fail "multiple-choice classifier (1,C)"
+grep -q id2label "$TMP/h2/config.json" && fail "multiple choice has no labels"
+expect_fail "needs --num-labels N (N >= 2)" "$XS" init --arch xlmr --size tiny --tokenizer "$SPM" --out "$TMP/e8" --head seq_cls
+expect_fail "expected seq_cls, multiple_choice" "$XS" init --arch xlmr --size tiny --tokenizer "$SPM" --out "$TMP/e9" --head cls
+expect_fail "applies to --head seq_cls and token_cls" "$XS" init --arch xlmr --size tiny --tokenizer "$SPM" --out "$TMP/e10" --head mlm --num-labels 3
+for d in e8 e9 e10; do [ ! -e "$TMP/$d" ] || fail "failed init left $d behind"; done
 
 # bad usage: each refused with a message saying what was expected
 expect_fail "expected a WordPiece" "$XS" init --arch bert --size tiny --tokenizer "$SPM" --out "$TMP/e1"

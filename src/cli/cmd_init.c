@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "core/util.h"
 #include "model/model.h"
+#include "model/model_head.h"
 #include "tok/tokenizer.h"
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +18,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts init --arch xlmr|bert --size tiny|small|base|large --tokenizer FILE --out DIR\n"
-            "                    [--seed N] [--lowercase yes|no] [--force]\n\n"
+            "                    [--head KIND [--num-labels N]] [--seed N] [--lowercase yes|no] [--force]\n\n"
             "Writes a randomly initialised encoder in Hugging Face layout: DIR/config.json,\n"
             "DIR/model.safetensors (F32; weights ~ N(0, 0.02), LayerNorm 1/0, biases 0, as HF's\n"
             "_init_weights), the tokenizer file under its HF name (sentencepiece.bpe.model or\n"
@@ -26,6 +27,9 @@ static void usage(FILE *f) {
             "  --size NAME           tiny L2 C128 | small L6 C384 | base L12 C768 | large L24 C1024\n"
             "  --tokenizer FILE      a .model / vocab.txt file, or a folder holding one\n"
             "  --out DIR             created; an existing non-empty DIR is refused unless --force\n"
+            "  --head KIND           add a task head (HF names; the folder loads in HF's *For* class):\n"
+            "                        seq_cls | multiple_choice | token_cls | span_qa | mlm\n"
+            "  --num-labels N        classes of seq_cls (>= 2) / token_cls (>= 1); written as id2label\n"
             "  --seed N              random seed (default 0); same seed -> same bytes\n"
             "  --lowercase yes|no    BERT only: do_lower_case for tokenizer_config.json (default:\n"
             "                        no when the vocabulary has upper-case entries, else yes)\n"
@@ -98,8 +102,8 @@ static int fail(XsErr *err) {
 }
 
 int cmd_init(int argc, char **argv) {
-    const char *arch_s = NULL, *size = NULL, *tok_path = NULL, *out = NULL, *lower_s = NULL, *v;
-    long seed = 0;
+    const char *arch_s = NULL, *size = NULL, *tok_path = NULL, *out = NULL, *lower_s = NULL, *head_s = NULL, *v;
+    long seed = 0, num_labels = 0;
     int force = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
@@ -108,6 +112,8 @@ int cmd_init(int argc, char **argv) {
         else if ((v = arg_str(argc, argv, &i, "--tokenizer"))) tok_path = v;
         else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
         else if ((v = arg_str(argc, argv, &i, "--lowercase"))) lower_s = v;
+        else if ((v = arg_str(argc, argv, &i, "--head"))) head_s = v;
+        else if (arg_long(argc, argv, &i, "--num-labels", &num_labels)) {}
         else if (arg_long(argc, argv, &i, "--seed", &seed)) {}
         else if (arg_flag(argv, i, "--force")) force = 1;
         else arg_unknown("init", argv[i]);
@@ -130,6 +136,14 @@ int cmd_init(int argc, char **argv) {
     if (lower_s && strcmp(lower_s, "yes") && strcmp(lower_s, "no"))
         xs_die("init: --lowercase: expected yes or no, found '%s'", lower_s);
     if (lower_s && arch != ARCH_BERT) xs_die("init: --lowercase applies to --arch bert only");
+    HeadKind head = HEAD_SEQ_CLS;
+    if (head_s && head_parse(head_s, &head))
+        xs_die("init: --head: expected seq_cls, multiple_choice, token_cls, span_qa or mlm, found '%s'", head_s);
+    int labelled = head_s && (head == HEAD_SEQ_CLS || head == HEAD_TOKEN_CLS);
+    if (labelled && num_labels < (head == HEAD_SEQ_CLS ? 2 : 1))
+        xs_die("init: --head %s needs --num-labels N (N >= %d)", head_s, head == HEAD_SEQ_CLS ? 2 : 1);
+    if (!labelled && num_labels) xs_die("init: --num-labels applies to --head seq_cls and token_cls only");
+    if (num_labels > 100000) xs_die("init: --num-labels: expected at most 100000, found %ld", num_labels);
 
     /* the tokenizer file, and its name in an HF folder */
     const char *hf_name = arch == ARCH_XLMR ? "sentencepiece.bpe.model" : "vocab.txt";
@@ -181,7 +195,15 @@ int cmd_init(int argc, char **argv) {
     }
 
     Model m;
-    model_alloc(&m, &cfg); /* encoder + pooler: the folder loads in HF's AutoModel with no missing keys */
+    /* no head: encoder + pooler, so that the folder loads in HF's AutoModel with no missing keys; with a
+     * head: exactly the tensors of HF's class (the head adds the pooler when it uses one) */
+    model_init(&m, &cfg, !head_s);
+    if (head_s) {
+        HeadConfig hc;
+        head_config(&hc, &m.cfg, head, head == HEAD_MULTIPLE_CHOICE ? 2 : (int)num_labels);
+        if (model_add_head(&m, &hc, &err)) { model_free(&m); return fail(&err); }
+    }
+    model_alloc_params(&m);
     model_init_random(&m, (uint64_t)seed);
     char dst[1300];
     snprintf(dst, sizeof dst, "%s/%s", target, hf_name);
@@ -205,8 +227,8 @@ int cmd_init(int argc, char **argv) {
         }
         return fail(&err);
     }
-    fprintf(stderr, "xstilts init: wrote %s: %s %s (L%d C%d NH%d F%d, vocab %d), %.1f M parameters, seed %ld\n", out,
+    fprintf(stderr, "xstilts init: wrote %s: %s %s (L%d C%d NH%d F%d, vocab %d)%s%s, %.1f M parameters, seed %ld\n", out,
             cfg.model_type, size, cfg.num_layers, cfg.hidden_size, cfg.num_heads, cfg.intermediate_size, cfg.vocab_size,
-            (double)bytes / 4e6, seed);
+            head_s ? " + head " : "", head_s ? head_s : "", (double)bytes / 4e6, seed);
     return 0;
 }

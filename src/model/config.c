@@ -100,6 +100,23 @@ int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
         }
         snprintf(cfg->tokenizer_class, sizeof cfg->tokenizer_class, "%s", json_string_value(tc));
     }
+    json_t *ar = json_object_get(root, "architectures");
+    if (json_is_array(ar) && json_array_size(ar) > 0) {
+        json_t *a0 = json_array_get(ar, 0);
+        if (!json_is_string(a0) || strlen(json_string_value(a0)) >= sizeof cfg->architecture) {
+            err_set(err, path, 0, "field \"architectures\": expected a list of class name strings");
+            goto done;
+        }
+        if (strstr(json_string_value(a0), "For")) /* a task class; the base class stays "" */
+            snprintf(cfg->architecture, sizeof cfg->architecture, "%s", json_string_value(a0));
+    }
+    json_t *i2l = json_object_get(root, "id2label");
+    if (i2l && !json_is_null(i2l)) {
+        if (!json_is_object(i2l)) { err_set(err, path, 0, "field \"id2label\": expected an object {\"0\": \"LABEL\", ...}"); goto done; }
+        cfg->num_labels = (int)json_object_size(i2l);
+    } else if (get_int(path, root, "num_labels", 0, 0, 1, &cfg->num_labels, err)) {
+        goto done;
+    }
     json_t *dec = json_object_get(root, "is_decoder");
     if (json_is_true(dec)) { err_set(err, path, 0, "field \"is_decoder\": expected false (xstilts runs encoders only)"); goto done; }
     if (cfg->hidden_size % cfg->num_heads) {
@@ -140,7 +157,7 @@ static const char *arch_class(const ModelConfig *c) {
 
 int config_save(const char *path, const ModelConfig *c, XsErr *err) {
     json_t *r = json_object(), *archs = json_array();
-    json_array_append_new(archs, json_string(arch_class(c)));
+    json_array_append_new(archs, json_string(c->architecture[0] ? c->architecture : arch_class(c)));
     json_object_set_new(r, "architectures", archs);
     json_object_set_new(r, "model_type", json_string(c->model_type[0] ? c->model_type : c->arch == ARCH_BERT ? "bert" : "xlm-roberta"));
     json_object_set_new(r, "vocab_size", json_integer(c->vocab_size));
@@ -162,6 +179,18 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
     }
     json_object_set_new(r, "position_embedding_type", json_string("absolute"));
     if (c->tokenizer_class[0]) json_object_set_new(r, "tokenizer_class", json_string(c->tokenizer_class));
+    if (c->num_labels > 0) { /* HF derives num_labels from id2label */
+        json_t *i2l = json_object(), *l2i = json_object();
+        for (int i = 0; i < c->num_labels; i++) {
+            char k[16], v[32];
+            snprintf(k, sizeof k, "%d", i);
+            snprintf(v, sizeof v, "LABEL_%d", i);
+            json_object_set_new(i2l, k, json_string(v));
+            json_object_set_new(l2i, v, json_integer(i));
+        }
+        json_object_set_new(r, "id2label", i2l);
+        json_object_set_new(r, "label2id", l2i);
+    }
     /* "dtype" is what transformers >= 4.56 writes, "torch_dtype" what older versions read */
     json_object_set_new(r, "dtype", json_string("float32"));
     json_object_set_new(r, "torch_dtype", json_string("float32"));

@@ -22,6 +22,11 @@ typedef struct ModelConfig {
     float attn_dropout;       /* attention_probs_dropout_prob */
     float initializer_range;  /* std of the normal init, 0.02 */
     char tokenizer_class[64]; /* optional "tokenizer_class" (e5, LaBSE: BERT encoder + XLM-R tokenizer); "" if absent */
+    char architecture[64];    /* architectures[0] when it is a task class ("XLMRobertaForTokenClassification");
+                               * "" = absent or the base class. config_save writes it ("" -> the base class);
+                               * in a Model it names the head in the table: model_open clears it, model_add_head sets it */
+    int num_labels;           /* size of "id2label" (else "num_labels"); 0 when absent. config_save writes
+                               * id2label / label2id {i: "LABEL_i"} when > 0, as HF's PretrainedConfig */
 } ModelConfig;
 
 /* Reads dir/config.json. Errors name the file and the missing/bad field. */

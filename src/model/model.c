@@ -188,6 +188,7 @@ int model_open(const char *dir, Model *m, XsErr *err) {
     snprintf(pb, sizeof pb, "%spooler.dense.bias", prefix);
     int pooler = st_find(&st, pw) && st_find(&st, pb);
     st_close(&st);
+    memset(cfg.architecture, 0, sizeof cfg.architecture); /* the table holds no head yet (model_add_head names it); num_labels stays */
     model_init(m, &cfg, pooler);
     m->has_pooler = pooler;
     snprintf(m->dir, sizeof m->dir, "%s", dir);
@@ -217,6 +218,7 @@ int model_load_weights(Model *m, int fresh_ok, XsErr *err) {
         if (k < 0) {
             k = params_find(ps, t->name);
             if (k >= 0 && ps->t[k].base && plen) k = -1;
+            if (k >= 0 && !ps->t[k].base && fresh_ok == MODEL_LOAD_ENCODER_ONLY) k = -1; /* another phase's head */
         }
         if (k >= 0) src[k] = t;
         else add_unused(m, t->name);
@@ -319,12 +321,17 @@ int model_save(const char *dir, const Model *m, XsErr *err) {
     if (strlen(dir) >= 1024) return err_set(err, NULL, 0, "model folder path longer than 1023 bytes");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return err_set(err, dir, 0, "cannot create folder: %s", strerror(errno));
     CHECK(m->tab.block, "model_save: no parameter block");
-    int n = m->tab.n;
+    int n = m->tab.n, has_head = 0;
+    for (int k = 0; k < n; k++) has_head |= !m->tab.t[k].base;
+    ModelConfig cfg = m->cfg;
+    const char *prefix = m->prefix;
+    if (has_head && !*prefix) prefix = cfg.arch == ARCH_BERT ? "bert." : "roberta."; /* as HF's *For* classes */
+    if (!has_head) memset(cfg.architecture, 0, sizeof cfg.architecture); /* a bare encoder: the base class */
     StWriteItem *items = xcalloc((size_t)n, sizeof *items);
     char (*names)[128] = xcalloc((size_t)n, sizeof *names);
     for (int k = 0; k < n; k++) {
         const ParamInfo *p = &m->tab.t[k];
-        snprintf(names[k], sizeof names[k], "%s%s", p->base ? m->prefix : "", p->name);
+        snprintf(names[k], sizeof names[k], "%s%s", p->base ? prefix : "", p->name);
         items[k] = item(names[k], paramset_data(&m->tab, k), p->ndim, p->shape[0], p->shape[1]);
     }
     char path[1100];
@@ -334,5 +341,5 @@ int model_save(const char *dir, const Model *m, XsErr *err) {
     free(names);
     if (rc) return -1;
     snprintf(path, sizeof path, "%s/config.json", dir);
-    return config_save(path, &m->cfg, err);
+    return config_save(path, &cfg, err);
 }

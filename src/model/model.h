@@ -54,12 +54,21 @@ int model_open(const char *dir, Model *m, XsErr *err);
  * e.g. a BERT pooler added with params_add_pooler for a checkpoint that has none). F32/F16/BF16/F64 are
  * converted to F32 while reading, straight into the block; peak RSS stays near the f32 size. */
 int model_load_weights(Model *m, int fresh_ok, XsErr *err);
+/* fresh_ok values (0 and 1 as above). MODEL_LOAD_ENCODER_ONLY: base entries (encoder, pooler) are read
+ * from the file as with MODEL_LOAD_FRESH_OK, but no head entry is: every head entry stays fresh (loaded = 0)
+ * and every non-base tensor of the file goes to m->unused, even one whose name and shape a head entry
+ * shares (BERT's classifier.* of a sequence- and a token-classification head): the transfer between
+ * phases of X-STILTs (jiant's encoder-only load). */
+enum { MODEL_LOAD_STRICT = 0, MODEL_LOAD_FRESH_OK = 1, MODEL_LOAD_ENCODER_ONLY = 2 };
 /* model_open + model_load_weights(m, 0): the encoder (and pooler) of a folder. */
 int model_load(const char *dir, Model *m, XsErr *err);
 /* The same with m->allow_unused_weights = allow_unused. */
 int model_load_opts(const char *dir, Model *m, int allow_unused, XsErr *err);
 /* Writes dir/model.safetensors (F32, every table entry: base entries with m->prefix, heads as named)
- * and dir/config.json, each atomically; creates dir when it does not exist. */
+ * and dir/config.json, each atomically; creates dir when it does not exist. A model with a head (any
+ * non-base entry) is written as HF's *For* classes save: base entries with the arch's base_model_prefix
+ * ("roberta." / "bert.") when m->prefix is "", and config.json with cfg.architecture / cfg.num_labels;
+ * without a head, config.json names the base class. */
 int model_save(const char *dir, const Model *m, XsErr *err);
 /* The table of cfg's encoder (+ pooler when with_pooler), no block: heads may add entries, then
  * model_alloc_params. m->prefix = "". */
