@@ -5,7 +5,7 @@ torch.nn.utils.clip_grad_norm_(max_norm=1.0) with gradient accumulation 2 (six m
 gradients), over a small parameter set with the names and shapes of a tiny ParamSet (weights,
 biases, LayerNorm / layer_norm weights: the no-decay group is chosen by name as the C table does).
 
-Run: /work/main/tools/.venv/bin/python tools/gen_optim_fixtures.py OUT_DIR
+Run: tools/.venv/bin/python tools/gen_optim_fixtures.py OUT_DIR
      (the committed copy lives in tests/fixtures/optim/)
 
 Writes OUT_DIR/adamw3.safetensors, and OUT_DIR/adamw3_legacy.safetensors for the same run with
