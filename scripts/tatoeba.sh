@@ -82,8 +82,9 @@ done < "$OUT/rows.tsv"
 printf '}}\n' >> "$OUT/results.json"
 rm -f "$OUT/gold.txt"
 
-awk -F'\t' '{ printf "%-4s %5.1f%s", $1, $2, (NR % 4 ? "   |  " : "\n"); s += $2 }
-  END { if (NR % 4) printf "\n"; printf "mean over %d languages: %.1f\n", NR, s / NR }' "$OUT/accuracy.tsv" > "$OUT/table.txt"
+awk -F'\t' '{ c = sprintf("%-4s %5.1f", $1, $2); line = (NR % 4 == 1) ? c : line "   |  " c; s += $2
+    if (NR % 4 == 0) { print line; line = "" } }
+  END { if (line != "") print line; printf "mean over %d languages: %.1f\n", NR, s / NR }' "$OUT/accuracy.tsv" > "$OUT/table.txt"
 if [ "$LANGS" = xtreme ]; then
   "$XS" aggregate --in "$OUT/results.json" --out-json "$OUT/report.json"
 fi
