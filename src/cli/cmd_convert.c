@@ -42,16 +42,10 @@ static int write_tokenizer_config(const char *dir, int max_len, XsErr *err) {
     const char *keys[] = {"bos_token", "cls_token", "eos_token", "sep_token", "unk_token", "pad_token", "mask_token"};
     const char *vals[] = {"<s>", "<s>", "</s>", "</s>", "<unk>", "<pad>", "<mask>"};
     for (int i = 0; i < 7; i++) json_object_set_new(r, keys[i], json_string(vals[i]));
-    char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(r);
-    CHECK(s, "json_dumps failed");
     char path[1300];
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    size_t n = strlen(s);
-    s = xrealloc(s, n + 2);
-    s[n] = '\n';
-    int rc = file_write_atomic(path, s, n + 1, err);
-    free(s);
+    int rc = json_write_atomic(path, r, err);
+    json_decref(r);
     return rc;
 }
 

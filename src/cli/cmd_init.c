@@ -2,11 +2,11 @@
  * (config.json, model.safetensors, tokenizer file, tokenizer_config.json). Model I/O: model.c. */
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/stage.h"
 #include "core/util.h"
 #include "model/model.h"
 #include "model/model_head.h"
 #include "tok/tokenizer.h"
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -41,18 +41,6 @@ static int is_dir(const char *p) {
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* 1 when dir has entries other than . and .., 0 when empty, -1 when it cannot be read. */
-static int dir_nonempty(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) { n = 1; break; }
-    closedir(d);
-    return n;
-}
-
 /* HF's BERT tokenizers lower-case by default; a vocabulary with upper-case word pieces (outside
  * the [SPECIAL] tokens) is a cased one (bert-base-multilingual-cased). */
 static int vocab_is_cased(const Tokenizer *t) {
@@ -75,15 +63,10 @@ static int write_tokenizer_config(const char *dir, ModelArch arch, int lower, Xs
         json_object_set_new(r, "do_lower_case", json_boolean(lower));
     }
     json_object_set_new(r, "model_max_length", json_integer(512));
-    char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(r);
-    CHECK(s, "json_dumps failed");
     char path[1300];
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    size_t n = strlen(s);
-    s[n] = '\n'; /* json_dumps' NUL becomes the newline; written by length */
-    int rc = file_write_atomic(path, s, n + 1, err);
-    free(s);
+    int rc = json_write_atomic(path, r, err);
+    json_decref(r);
     return rc;
 }
 
@@ -179,7 +162,7 @@ int cmd_init(int argc, char **argv) {
     struct stat sb;
     if (stat(out, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) { err_set(&err, out, 0, "exists and is not a folder"); return fail(&err); }
-        int ne = dir_nonempty(out);
+        int ne = stage_dir_nonempty(out);
         if (ne < 0) { err_set(&err, out, 0, "cannot read folder: %s", strerror(errno)); return fail(&err); }
         if (ne && !force) { err_set(&err, out, 0, "exists and is not empty (use --force to write into it)"); return fail(&err); }
         fresh = !ne;

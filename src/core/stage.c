@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int dir_nonempty(const char *dir) {
+int stage_dir_nonempty(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return -1;
     struct dirent *e;
@@ -23,7 +23,7 @@ int stage_begin(const char *out, char *target, size_t cap, XsErr *err) {
     struct stat sb;
     if (stat(out, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) return err_set(err, out, 0, "exists and is not a folder");
-        int ne = dir_nonempty(out);
+        int ne = stage_dir_nonempty(out);
         if (ne < 0) return err_set(err, out, 0, "cannot read folder: %s", strerror(errno));
         if (ne) return err_set(err, out, 0, "exists and is not empty (remove it first)");
     }

@@ -5,6 +5,8 @@
 #include "core/check.h"
 #include <stddef.h>
 
+/* 1 when dir has entries other than . and .., 0 when empty, -1 when it cannot be read. */
+int stage_dir_nonempty(const char *dir);
 /* Checks that `out` does not exist or is an empty folder, and creates the staging folder
  * (its path in target, cap bytes). */
 int stage_begin(const char *out, char *target, size_t cap, XsErr *err);

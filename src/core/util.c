@@ -333,3 +333,16 @@ int parse_double(const char *s, double *out) {
     *out = v;
     return 0;
 }
+
+int json_write_atomic(const char *path, const json_t *root, XsErr *err) {
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    CHECK(s, "json_dumps failed");
+    size_t n = strlen(s);
+    char *buf = realloc(s, n + 2);
+    CHECK(buf, "out of memory");
+    buf[n] = '\n';
+    buf[n + 1] = 0;
+    int rc = file_write_atomic(path, buf, n + 1, err);
+    free(buf);
+    return rc;
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 
 double time_now(void); /* seconds, monotonic */
 
@@ -47,6 +48,8 @@ typedef struct AtomicFile { FILE *f; char *path; char *tmp; char *target; int ki
 int atomic_open(AtomicFile *af, const char *path, XsErr *err);
 int atomic_commit(AtomicFile *af, XsErr *err);
 void atomic_abort(AtomicFile *af);
+/* root as indented JSON (keys in insertion order) + a final newline, written atomically. */
+int json_write_atomic(const char *path, const json_t *root, XsErr *err);
 int file_write_atomic(const char *path, const void *data, size_t len, XsErr *err);
 
 /* NumPy .npy (v1.0, little-endian float32, C order, 1-D or 2-D). */

@@ -194,16 +194,8 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
     /* "dtype" is what transformers >= 4.56 writes, "torch_dtype" what older versions read */
     json_object_set_new(r, "dtype", json_string("float32"));
     json_object_set_new(r, "torch_dtype", json_string("float32"));
-    char *s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    int rc = json_write_atomic(path, r, err);
     json_decref(r);
-    CHECK(s, "config_save: json_dumps failed");
-    size_t n = strlen(s);
-    char *buf = realloc(s, n + 2);
-    CHECK(buf, "out of memory");
-    buf[n] = '\n';
-    buf[n + 1] = 0;
-    int rc = file_write_atomic(path, buf, n + 1, err);
-    free(buf);
     return rc;
 }
 
