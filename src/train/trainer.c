@@ -77,6 +77,8 @@ int trainer_init(Trainer *tr, Model *m, const HeadConfig *hc, const FeatRows *ro
     tr->rows = rows;
     tr->tok = rows->kind == FEAT_MLM ? tok : NULL;
     tr->cfg = *cfg;
+    if (hc->kind == HEAD_SPAN_QA) /* HF's QA softmax runs over every position, padding included (run_qa pads to */
+        tr->cfg.trim = tr->cfg.skip_padding = 0; /* max_seq_length): the padding changes the loss, keep it as HF */
     if (!cfg->dropout) {
         tr->hc.dropout = 0.0f;
         tr->mcfg.hidden_dropout = tr->mcfg.attn_dropout = 0.0f;
@@ -89,7 +91,7 @@ int trainer_init(Trainer *tr, Model *m, const HeadConfig *hc, const FeatRows *ro
     if (!m->tab.adam_m) paramset_alloc_adam(&m->tab); /* zeroed */
     model_head_bind(m, &tr->hc, &tr->hw, &tr->hg);
     tr->es = encoder_state_new(&tr->mcfg, tr->Bmax, tr->Tmax, 1);
-    encoder_set_skip_padding(tr->es, cfg->skip_padding);
+    encoder_set_skip_padding(tr->es, tr->cfg.skip_padding);
     int chunk = 0;
     if (hc->kind == HEAD_MLM && (double)tr->Bmax * tr->Tmax * hc->num_labels > 32e6) chunk = 256;
     tr->hs = head_state_new(&tr->hc, tr->Bmax, tr->Tmax, 0, chunk);

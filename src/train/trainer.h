@@ -23,8 +23,11 @@ typedef struct TrainConfig {
     uint64_t seed;          /* data order, dropout and MLM masks */
     int shuffle;            /* 1: seeded shuffle every epoch; 0: file order */
     int dropout;            /* 1: the model's dropout (cfg hidden/attention, head's); 0: none (eval semantics) */
-    int skip_padding;       /* encoder_set_skip_padding on the training state */
-    int trim;               /* 1: a batch is cut to its longest row (T <= rows->max_len); 0: always max_len */
+    int skip_padding;       /* encoder_set_skip_padding on the training state (ignored for span QA, see trim) */
+    int trim;               /* 1: a batch is cut to its longest row (T <= rows->max_len); 0: always max_len.
+                             * Span QA: always 0, and no padding skipped: HF's start/end softmax runs over every
+                             * position of the padded row (run_qa pads to max_seq_length), so padding changes the
+                             * loss; the other heads ignore padding and trimming changes only float rounding */
     FeatMlmOpts mlm;        /* MLM with a tokenizer given: dynamic masks (feat_mlm_mask, epoch = data epoch) */
 } TrainConfig;
 
