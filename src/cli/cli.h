@@ -10,6 +10,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
 int cmd_aggregate(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 /* If argv[*i] is `name`, returns argv[*i+1] and advances *i; exits 1 when the value is missing.
  * Returns NULL when argv[*i] is not `name`. */
