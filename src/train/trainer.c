@@ -203,6 +203,13 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
     return 0;
 }
 
+void trainer_seek(Trainer *tr, int64_t step, uint64_t epoch, size_t pos) {
+    CHECK(step >= 0, "trainer_seek: step %lld", (long long)step);
+    tr->opt.step = step;
+    tr->micro = (uint64_t)step * (uint64_t)tr->cfg.accum;
+    data_order_seek(&tr->order, epoch, pos);
+}
+
 int trainer_run(Trainer *tr, TrainLogFn fn, void *ctx, XsErr *err) {
     while (tr->opt.step < tr->total) {
         TrainStepLog log;

@@ -79,6 +79,10 @@ int trainer_init(Trainer *tr, Model *m, const HeadConfig *hc, const FeatRows *ro
  * at the scheduled lr, zero gradients. A non-finite loss or gradient norm is an error, parameters unchanged.
  * No allocation. */
 int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err);
+/* Puts a fresh trainer where a run stopped after `step` updates with its data order at (epoch, pos) (tr->order's
+ * fields then): the optimizer's step, the micro-batch counter (step * accum: dropout masks) and the order. With the
+ * weights and Adam moments of that moment in m, the following updates are bit-identical to the uninterrupted run's. */
+void trainer_seek(Trainer *tr, int64_t step, uint64_t epoch, size_t pos);
 typedef void (*TrainLogFn)(const TrainStepLog *log, void *ctx);
 /* trainer_step until tr->total updates are done; fn (may be NULL) after each. */
 int trainer_run(Trainer *tr, TrainLogFn fn, void *ctx, XsErr *err);
