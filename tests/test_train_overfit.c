@@ -256,13 +256,42 @@ static void test_mlm(void **state) {
     pairs_free(&s);
 }
 
+/* Dynamic masking (tokenizer given): new masks every epoch from feat_mlm_mask, so the rows' own labels stay
+ * untouched and the loss still falls from ln(V) as the model learns the sentences. */
+static void test_mlm_dynamic(void **state) {
+    (void)state;
+    XsErr e = {0};
+    PairSet s = {0};
+    assert_true(pairs_read(tu_fixture("data/pawsx/x-final/de/dev_2k.tsv"), PAIR_PAWSX_TSV, NULL, &s, &e) >= 0);
+    FeatRows r;
+    feat_rows_init(&r, FEAT_MLM, 48, g_tok);
+    for (size_t i = 0; i < s.n && r.n < NUNITS; i++)
+        if (feat_mlm_line(&r, g_tok, s.v[i].text_a, strlen(s.v[i].text_a), (int64_t)i, &e)) fail_msg("%s", e.msg);
+    Model m;
+    HeadConfig hc;
+    tiny_model(&m, &hc, HEAD_MLM, 0, r.max_len);
+    TrainConfig c = train_config_defaults();
+    c.batch = 8; c.lr = 4e-3; c.epochs = 10; c.dropout = 0; c.seed = 5; c.mlm.seed = 9;
+    Trainer tr;
+    if (trainer_init(&tr, &m, &hc, &r, &c, g_tok, &e)) fail_msg("%s", e.msg);
+    double fl[2] = {0, 0};
+    if (trainer_run(&tr, log_cb, fl, &e)) fail_msg("%s", e.msg);
+    for (size_t i = 0; i < r.n * 48; i++) assert_int_equal(r.labels[i], FEAT_IGNORE); /* rows untouched */
+    print_message("mlm dynamic masks, %lld updates: loss %.3f -> %.3f\n", (long long)tr.total, fl[0], fl[1]);
+    assert_true(fl[0] > 8.0 && fl[1] < 0.8 * fl[0]);
+    trainer_free(&tr);
+    model_free(&m);
+    feat_rows_free(&r);
+    pairs_free(&s);
+}
+
 int main(void) {
     /* one thread: this test is about learning (test_train_steps checks 1 vs 2 threads), and the shared
      * 2-core machine makes OpenMP barriers slow under load */
     omp_set_num_threads(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pairs), cmocka_unit_test(test_choices), cmocka_unit_test(test_tagging),
-        cmocka_unit_test(test_qa),    cmocka_unit_test(test_mlm),
+        cmocka_unit_test(test_qa),    cmocka_unit_test(test_mlm),     cmocka_unit_test(test_mlm_dynamic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
