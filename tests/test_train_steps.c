@@ -267,11 +267,55 @@ static void test_seek_continues_exactly(void **state) {
     st_close(&st);
 }
 
+/* trainer_init refuses rows of another kind, broken multiple-choice grouping, labels out of range and bad
+ * hyperparameters, with a message saying which. */
+static void test_init_errors(void **state) {
+    (void)state;
+    SafeTensors st;
+    XsErr e = {0};
+    if (st_open(tu_fixture("train_steps/xlmr_choice.safetensors"), &st, &e)) fail_msg("%s", e.msg);
+    Model m;
+    HeadConfig hc;
+    if (model_load_head(tu_fixture("model_head/xlmr_choice"), HEAD_MULTIPLE_CHOICE, 3, MODEL_LOAD_STRICT, 1, &m, &hc, &e))
+        fail_msg("%s", e.msg);
+    FeatRows r;
+    load_rows(&st, HEAD_MULTIPLE_CHOICE, m.cfg.pad_token_id, 3, &r);
+    TrainConfig tc = train_config_defaults();
+    tc.batch = 2;
+    Trainer tr;
+    HeadConfig wrong = hc;
+    wrong.kind = HEAD_SEQ_CLS;
+    assert_int_not_equal(trainer_init(&tr, &m, &wrong, &r, &tc, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "cannot train a seq_cls head"));
+    tc.batch = 0;
+    assert_int_not_equal(trainer_init(&tr, &m, &hc, &r, &tc, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "bad hyperparameters"));
+    tc.batch = 2;
+    r.row_label[3] = 3; /* example 1's label: choices are 0..2 */
+    assert_int_not_equal(trainer_init(&tr, &m, &hc, &r, &tc, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "row 3 (example 1) has label 3"));
+    r.row_label[3] = 0;
+    r.info[4].choice = 0; /* example 1 lost its second choice */
+    assert_int_not_equal(trainer_init(&tr, &m, &hc, &r, &tc, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "row 4 is not choice 1"));
+    r.info[4].choice = 1;
+    r.n--; /* not whole examples */
+    assert_int_not_equal(trainer_init(&tr, &m, &hc, &r, &tc, NULL, &e), 0);
+    assert_non_null(strstr(e.msg, "not whole examples of 3 choices"));
+    r.n++;
+    assert_int_equal(trainer_init(&tr, &m, &hc, &r, &tc, NULL, &e), 0); /* and the repaired set is accepted */
+    trainer_free(&tr);
+    feat_rows_free(&r);
+    model_free(&m);
+    st_close(&st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_steps_match_torch),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_seek_continues_exactly),
+        cmocka_unit_test(test_init_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
