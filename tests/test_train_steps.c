@@ -1,6 +1,6 @@
 /* test_train_steps.c — train/trainer against PyTorch: three updates (AdamW + warm-up/decay + clipping + accumulation 2,
  * dropout off) of tiny XLM-R / BERT models with a classification, multiple-choice and QA head end with every weight
- * equal to torch's (tools/gen_train_fixtures.py → tests/fixtures/train_steps); and 1 vs 2 threads bit-identical. */
+ * equal to torch's, and the same for token classification and MLM (tools/gen_train_fixtures.py → tests/fixtures/train_steps); and 1 vs 2 threads bit-identical. */
 #include "testutil.h"
 #include "core/mem.h"
 #include "model/safetensors.h"
@@ -18,6 +18,8 @@ static const Case CASES[] = {
     {"bert_seqcls", HEAD_SEQ_CLS, 0, 4},
     {"xlmr_choice", HEAD_MULTIPLE_CHOICE, 3, 2},
     {"bert_qa", HEAD_SPAN_QA, 2, 4},
+    {"xlmr_tokcls", HEAD_TOKEN_CLS, 0, 4},
+    {"bert_mlm", HEAD_MLM, 0, 4},
 };
 
 /* The fixture's rows as a FeatRows of the case's kind (pad id from the model's config). */
@@ -27,7 +29,8 @@ static void load_rows(const SafeTensors *st, HeadKind kind, int pad, int per, Fe
     assert_non_null(ti); assert_non_null(tt); assert_non_null(tm); assert_non_null(tl);
     int n = (int)ti->shape[0], T = (int)ti->shape[1];
     const int32_t *ids = st_data(st, ti), *types = st_data(st, tt), *mask = st_data(st, tm), *lab = st_data(st, tl);
-    FeatKind fk = kind == HEAD_SEQ_CLS ? FEAT_PAIR : kind == HEAD_MULTIPLE_CHOICE ? FEAT_CHOICE : FEAT_QA;
+    FeatKind fk = kind == HEAD_SEQ_CLS ? FEAT_PAIR : kind == HEAD_MULTIPLE_CHOICE ? FEAT_CHOICE
+                : kind == HEAD_TOKEN_CLS ? FEAT_TAG : kind == HEAD_MLM ? FEAT_MLM : FEAT_QA;
     memset(r, 0, sizeof *r);
     r->kind = fk;
     r->max_len = T;
@@ -46,6 +49,7 @@ static void load_rows(const SafeTensors *st, HeadKind kind, int pad, int per, Fe
         if (fk == FEAT_PAIR) r->row_label[i] = lab[b];
         if (fk == FEAT_CHOICE) r->row_label[i] = lab[b / per];
         if (fk == FEAT_QA) { r->start_pos[i] = lab[2 * b]; r->end_pos[i] = lab[2 * b + 1]; }
+        if (fk == FEAT_TAG || fk == FEAT_MLM) memcpy(r->labels + i * T, lab + (size_t)b * T, (size_t)T * 4);
     }
 }
 

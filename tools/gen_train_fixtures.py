@@ -9,7 +9,7 @@ each step, dropout off (model.eval()), float32, fixed batches in order (no shuff
 (multiple choice: 2 examples x 3 choices) with right padding to T = 10. Written to
 tests/fixtures/train_steps/<case>.safetensors:
   input_ids, token_type_ids (int32), attention_mask (int32)   (rows, T), micro-batches consecutive
-  labels (int32)   seqcls (rows) | choice (examples) | qa (rows, 2) start, end
+  labels (int32)   seqcls (rows) | choice (examples) | qa (rows, 2) start, end | tokcls, mlm (rows, T), -100 = none
   loss (6) each micro-batch's unscaled loss;  lr (3), grad_norm (3) per update (pre-clip norm)
   final.<HF name>  every parameter after the 3 updates (float32), as model.state_dict() names it
 Run: /path/to/venv/bin/python tools/gen_train_fixtures.py   (deterministic: fixed seeds, one thread)
@@ -18,8 +18,9 @@ import os
 import torch
 from safetensors.torch import save_file
 import transformers
-from transformers import (BertForQuestionAnswering, BertForSequenceClassification, XLMRobertaForMultipleChoice,
-                          XLMRobertaForSequenceClassification, get_linear_schedule_with_warmup)
+from transformers import (BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification,
+                          XLMRobertaForMultipleChoice, XLMRobertaForSequenceClassification,
+                          XLMRobertaForTokenClassification, get_linear_schedule_with_warmup)
 
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
@@ -27,7 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "tests", "fixtures", "model_head")
 OUT = os.path.join(HERE, "..", "tests", "fixtures", "train_steps")
 CASES = [("xlmr_seqcls", XLMRobertaForSequenceClassification), ("bert_seqcls", BertForSequenceClassification),
-         ("xlmr_choice", XLMRobertaForMultipleChoice), ("bert_qa", BertForQuestionAnswering)]
+         ("xlmr_choice", XLMRobertaForMultipleChoice), ("bert_qa", BertForQuestionAnswering),
+         ("xlmr_tokcls", XLMRobertaForTokenClassification), ("bert_mlm", BertForMaskedLM)]
 T, MICRO, ACCUM, UPDATES, LR, WARMUP = 10, 6, 2, 3, 1e-3, 0.5
 CHOICES = 3
 
@@ -62,6 +64,15 @@ def make(key, cls, seed):
         labels = torch.randint(0, model.config.num_labels, (n,), generator=g)
     elif head == "choice":
         labels = torch.randint(0, CHOICES, (n // CHOICES,), generator=g)
+    elif head in ("tokcls", "mlm"):  # (rows, T): a target on about half the real tokens, -100 elsewhere
+        hi = model.config.num_labels if head == "tokcls" else V
+        labels = torch.full((n, T), -100, dtype=torch.long)
+        for b in range(n):
+            for t in range(1, int(lens[b]) - 1):
+                if float(torch.rand((1,), generator=g)) < 0.5:
+                    labels[b, t] = int(torch.randint(0, hi, (1,), generator=g))
+            if (labels[b] == -100).all():
+                labels[b, 1] = 0
     else:  # qa: start <= end inside the row
         labels = torch.zeros((n, 2), dtype=torch.long)
         for b in range(n):
@@ -81,6 +92,8 @@ def make(key, cls, seed):
         if head == "choice":
             kw = {k: (v.view(units, CHOICES, T) if v is not None else None) for k, v in kw.items()}
             out = model(**kw, labels=labels[mb * units:(mb + 1) * units])
+        elif head in ("tokcls", "mlm"):
+            out = model(**kw, labels=labels[sl])
         elif head == "qa":
             out = model(**kw, start_positions=labels[sl, 0], end_positions=labels[sl, 1])
         else:
