@@ -24,7 +24,10 @@ export OMP_NUM_THREADS=1
 
 # 50 pairs, batch 10, 16 epochs = 80 updates at lr 1e-3 without dropout: the pairs are memorised
 "$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p" --epochs 16 --batch 10 --lr 1e-3 \
-  --max-len 64 --no-dropout --seed 7 2>"$TMP/log" || fail "train: $(tail -3 "$TMP/log")"
+  --max-len 64 --no-dropout --seed 7 --log "$TMP/log.jsonl" 2>"$TMP/log" || fail "train: $(tail -3 "$TMP/log")"
+[ "$(wc -l <"$TMP/log.jsonl")" -eq 80 ] || fail "the JSONL log has $(wc -l <"$TMP/log.jsonl") lines, expected 80"
+head -1 "$TMP/log.jsonl" | grep -q '^{"step": 1, "loss": 0\.69[0-9]*, "lr": 0, "grad_norm": [0-9.e+-]*, "tokens": [0-9]*, "epoch": 0, "elapsed_s": [0-9.]*}$' \
+  || fail "unexpected first JSONL line: $(head -1 "$TMP/log.jsonl")"
 grep -q "80 updates" "$TMP/log" || fail "expected 80 updates: $(grep updates "$TMP/log")"
 awk '/^step/ { n++; l[n] = $4 }
      END { a = (l[1] + l[2] + l[3] + l[4] + l[5]) / 5; b = (l[n] + l[n-1] + l[n-2] + l[n-3] + l[n-4]) / 5

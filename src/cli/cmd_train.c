@@ -21,7 +21,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts train --task pawsx|xnli|hellaswag --data FILE --model DIR --out DIR\n"
             "                     [--epochs N] [--max-steps N] [--lr X] [--batch B] [--accum A] [--seed S]\n"
-            "                     [--max-len L] [--warmup R] [--no-dropout]\n"
+            "                     [--max-len L] [--warmup R] [--no-dropout] [--log FILE.jsonl]\n"
             "\n"
             "Fine-tunes the encoder of DIR with a fresh head for the task (any head DIR has is dropped: encoder-only\n"
             "transfer) on FILE (format guessed from its name and content: PAWS-X / XNLI / MNLI / ... TSV or JSONL for\n"
@@ -34,6 +34,7 @@ static void usage(FILE *f) {
             "  --batch B       examples per micro-batch (default 32) --accum A    micro-batches per update (1)\n"
             "  --seed S        data order, head init, dropout (1)    --max-len L  tokens per row (default 128)\n"
             "  --no-dropout    train without dropout\n"
+            "  --log FILE      also one JSON object per update (step, loss, lr, grad_norm, tokens, epoch, elapsed_s)\n"
             "\n"
             "One line per update on stderr: step, loss, lr, grad_norm, tokens.\n");
 }
@@ -43,10 +44,18 @@ static int fail(const XsErr *e) {
     return 1;
 }
 
+typedef struct LogCtx { FILE *jsonl; double t0; } LogCtx;
+
 static void log_step(const TrainStepLog *l, void *ctx) {
-    (void)ctx;
+    LogCtx *c = ctx;
     fprintf(stderr, "step %lld loss %.6f lr %.6g grad_norm %.4f tokens %lld epoch %llu\n", (long long)l->step, l->loss,
             l->lr, l->grad_norm, (long long)l->tokens, (unsigned long long)l->epoch);
+    if (c->jsonl) {
+        fprintf(c->jsonl, "{\"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, \"tokens\": %lld, "
+                          "\"epoch\": %llu, \"elapsed_s\": %.3f}\n", (long long)l->step, l->loss, l->lr, l->grad_norm,
+                (long long)l->tokens, (unsigned long long)l->epoch, time_now() - c->t0);
+        fflush(c->jsonl);
+    }
 }
 
 /* Copies the tokenizer files DIR has into OUT (an absent one is skipped). */
@@ -81,7 +90,7 @@ static int check_out(const char *out, XsErr *err) {
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *task = NULL, *data = NULL, *model_dir = NULL, *out = NULL, *v;
+    const char *task = NULL, *data = NULL, *model_dir = NULL, *out = NULL, *log_path = NULL, *v;
     long epochs = 3, max_steps = 0, batch = 32, accum = 1, seed = 1, max_len = 128;
     double lr = 1e-5, warmup = 0.1;
     int dropout = 1;
@@ -91,6 +100,7 @@ int cmd_train(int argc, char **argv) {
         else if ((v = arg_str(argc, argv, &i, "--data"))) data = v;
         else if ((v = arg_str(argc, argv, &i, "--model"))) model_dir = v;
         else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
+        else if ((v = arg_str(argc, argv, &i, "--log"))) log_path = v;
         else if (arg_long(argc, argv, &i, "--epochs", &epochs)) {}
         else if (arg_long(argc, argv, &i, "--max-steps", &max_steps)) {}
         else if (arg_long(argc, argv, &i, "--batch", &batch)) {}
@@ -134,6 +144,7 @@ int cmd_train(int argc, char **argv) {
     memset(&tr, 0, sizeof tr);
     HeadConfig hc;
     int K = 0, unlabeled = 0;
+    LogCtx lc = {NULL, 0};
 
     /* the data, featurized */
     tok = tokenizer_open(model_dir, &err);
@@ -192,9 +203,13 @@ int cmd_train(int argc, char **argv) {
     have_trainer = 1;
     fprintf(stderr, "xstilts train: %s, %zu rows, %lld updates (batch %ld x accum %ld)\n", task, rows.n,
             (long long)tr.total, batch, accum);
-    double t0 = time_now();
-    if (trainer_run(&tr, log_step, NULL, &err)) goto fail_err;
-    fprintf(stderr, "xstilts train: %lld updates in %.1f s\n", (long long)tr.total, time_now() - t0);
+    if (log_path && !(lc.jsonl = fopen(log_path, "w"))) {
+        fprintf(stderr, "xstilts train: %s: cannot write the log (%s)\n", log_path, strerror(errno));
+        goto done;
+    }
+    lc.t0 = time_now();
+    if (trainer_run(&tr, log_step, &lc, &err)) goto fail_err;
+    fprintf(stderr, "xstilts train: %lld updates in %.1f s\n", (long long)tr.total, time_now() - lc.t0);
 
     /* written aside, then renamed into place: OUT appears complete or not at all */
     char tmp[2048];
@@ -214,6 +229,7 @@ int cmd_train(int argc, char **argv) {
 fail_err:
     fail(&err);
 done:
+    if (lc.jsonl) fclose(lc.jsonl);
     if (have_trainer) trainer_free(&tr);
     if (have_model) model_free(&m);
     if (rows.ids || rows.info) feat_rows_free(&rows);
