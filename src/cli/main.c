@@ -26,6 +26,7 @@ static const Command COMMANDS[] = {
     {"score", cmd_score, "predictions + gold -> metrics JSON (official XTREME definitions)"},
     {"retrieve", cmd_retrieve, "embeddings (.npy) -> nearest neighbours / margin-mined pairs"},
     {"aggregate", cmd_aggregate, "per-language metrics -> task averages and the XTREME score"},
+    {"train", cmd_train, "fine-tune a model folder with a fresh head on a pair / multiple-choice file"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
