@@ -6,7 +6,7 @@
 #   3. Tatoeba retrieval in XTREME's 36 languages (bundled: the first 100 pairs of each), e5's
 #      recipe ("query: " prefix, last layer, mean pool), scored with XTREME's accuracy; the same
 #      with a random-init model of the XLM-R family as the baseline;
-#   4. (zero-shot transfer training joins here when `xstilts train` lands.)
+#   4. (zero-shot transfer joins here when `xstilts predict` lands next to `train`.)
 # Everything goes to build/demo/; the last line names the report.
 set -eu
 cd "$(dirname "$0")/.."
@@ -57,8 +57,8 @@ rand_mean=$(tail -n 1 "$OUT/tatoeba-random/table.txt" | awk '{print $NF}')
 echo "   mean accuracy: $( [ $REAL = 1 ] && echo "multilingual-e5-small" || echo "random fallback") $real_mean vs random-init baseline $rand_mean"
 
 step "4/4 zero-shot transfer (train on English, evaluate in other languages)"
-echo "   not yet: \`xstilts train\` is being built (issue 10); this step will fine-tune the model"
-echo "   on English data and score XNLI/XQuAD-style targets in other languages."
+echo "   not yet: \`xstilts train\` fine-tunes on one English task today, but scoring other languages"
+echo "   needs \`xstilts predict\` (issue 10); then this step trains on English and scores the rest."
 
 {
   echo "# xstilts demo report"
