@@ -285,11 +285,29 @@ static void test_text(void **state) {
     assert_int_equal(n, 0);
 }
 
+/* xgrow: capacity doubles from `first`, contents survive every move, no growth while n < cap. */
+static void test_xgrow(void **state) {
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        v = xgrow(v, &cap, n, sizeof *v, 4);
+        assert_true(cap > n);
+        v[n] = (int)n * 3;
+    }
+    assert_int_equal(cap, 1024);
+    for (size_t n = 0; n < 1000; n++) assert_int_equal(v[n], (int)n * 3);
+    int *same = xgrow(v, &cap, 10, sizeof *v, 4);
+    assert_ptr_equal(same, v);
+    assert_int_equal(cap, 1024);
+    free(v);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answer), cmocka_unit_test(test_rng_order_independent),
         cmocka_unit_test(test_arena), cmocka_unit_test(test_npy_and_atomic), cmocka_unit_test(test_atomic_targets), cmocka_unit_test(test_read_messages), cmocka_unit_test(test_parse_and_err),
-        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_text), cmocka_unit_test(test_xgrow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,3 +56,11 @@ void arena_free(Arena *a) {
     a->base = NULL;
     a->cap = a->used = 0;
 }
+
+void *xgrow(void *p, size_t *cap, size_t n, size_t elem, size_t first) {
+    if (n < *cap) return p;
+    size_t c = *cap ? *cap : first;
+    while (c <= n) c *= 2;
+    *cap = c;
+    return xrealloc(p, c * elem);
+}

@@ -7,6 +7,9 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Grows array p (elements of `elem` bytes, capacity *cap) so that it holds at least n + 1 elements:
+ * capacity doubles, starting at `first`. Returns the (possibly moved) array. */
+void *xgrow(void *p, size_t *cap, size_t n, size_t elem, size_t first);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* 64-byte aligned, zeroed; free with xfree_aligned (== free). */

@@ -233,10 +233,7 @@ done:
 static int collect(void *ctx, const ChoiceExample *ex, XsErr *err) {
     (void)err;
     ChoiceSet *s = ctx;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 1024;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
+    s->v = xgrow(s->v, &s->cap, s->n, sizeof *s->v, 1024);
     ChoiceExample *e = &s->v[s->n++];
     *e = *ex;
     e->context = xstrdup(ex->context);

@@ -258,10 +258,7 @@ done:
 static int collect(void *ctx, const PairExample *ex, XsErr *err) {
     (void)err;
     PairSet *s = ctx;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 1024;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
+    s->v = xgrow(s->v, &s->cap, s->n, sizeof *s->v, 1024);
     PairExample *e = &s->v[s->n++];
     *e = *ex;
     e->text_a = xstrdup(ex->text_a);

@@ -173,10 +173,7 @@ static int collect(void *ctx, const QaExample *ex, XsErr *err) {
         c->last_article = ex->article;
         c->last_paragraph = ex->paragraph;
     }
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 256;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
+    s->v = xgrow(s->v, &s->cap, s->n, sizeof *s->v, 256);
     QaExample *d = &s->v[s->n++];
     *d = *ex;
     d->id = xstrdup(ex->id);

@@ -306,10 +306,7 @@ static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 static int collect(void *ctx, const TagSentence *s, XsErr *err) {
     (void)err;
     TagCorpus *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 256;
-        c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-    }
+    c->v = xgrow(c->v, &c->cap, c->n, sizeof *c->v, 256);
     TagSentence *d = &c->v[c->n++];
     memset(d, 0, sizeof *d);
     d->n = s->n;
@@ -379,10 +376,7 @@ int tagset_find(const TagSet *s, const char *name) {
 int tagset_add(TagSet *s, const char *name) {
     int i = tagset_find(s, name);
     if (i >= 0) return i;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 32;
-        s->names = xrealloc(s->names, s->cap * sizeof *s->names);
-    }
+    s->names = xgrow(s->names, &s->cap, s->n, sizeof *s->names, 32);
     s->names[s->n++] = xstrdup(name);
     if (2 * s->n + 2 > s->nslot) rehash(s);
     else {
