@@ -42,9 +42,14 @@ CLI_OBJ  := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TESTUTIL := $(B)/obj/tests/testutil.o
+# fuzz/fuzz_*.c: one libFuzzer target per parser of outside input. `make fuzz` builds them with clang
+# (libFuzzer + ASan + UBSan) into build/fuzz/; `make check` builds the same sources with $(CC) and
+# fuzz/replay.c as $(B)/fuzz-replay/replay_* and replays the committed corpora (tests/cli_fuzz_replay.sh).
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(B)/fuzz-replay/replay_%)
 
 .SECONDARY:
-.PHONY: all test check asan ubsan bench demo deps clean help pkgcheck pkgcheck-test
+.PHONY: all test check asan ubsan bench demo deps clean help pkgcheck pkgcheck-test fuzz fuzz-run
 all: $(B)/xstilts
 
 help:
@@ -56,6 +61,8 @@ help:
 	@echo "make bench      benchmarks side by side with PyTorch / spm_encode / faiss (bench/)"
 	@echo "make demo       install missing packages, then the end-to-end demo on bundled real data"
 	@echo "make deps       install missing Debian packages (scripts/install-deps.sh; apt-get, root or sudo)"
+	@echo "make fuzz       libFuzzer targets of every input parser (clang, ASan+UBSan) into build/fuzz/ (fuzz/)"
+	@echo "make fuzz-run   run each fuzz target FUZZ_SECONDS (default 60) from its corpus; logs in build/fuzz/logs/"
 	@echo "make clean      remove build/"
 	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
 
@@ -95,6 +102,37 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL) $(B)/libxstilts.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(TESTUTIL) $(B)/libxstilts.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+$(B)/fuzz-replay/replay_%: fuzz/%.c fuzz/common.c fuzz/replay.c fuzz/fuzz.h $(B)/libxstilts.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Ifuzz $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< fuzz/common.c fuzz/replay.c $(B)/libxstilts.a $(LDLIBS)
+
+# ---- libFuzzer (make fuzz / make fuzz-run) ----
+FUZZ_CC      ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null || echo clang)
+FB           := build/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Wno-unknown-pragmas -O1 -g -fopenmp -D_GNU_SOURCE -Isrc $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FB)/obj/%.o)
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FB)/%)
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+fuzz: $(FUZZ_BIN)
+
+$(FB)/obj/%.o: src/%.c | pkgcheck
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FB)/libxstilts.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/common.c fuzz/fuzz.h $(FB)/libxstilts.a
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Ifuzz -o $@ $< fuzz/common.c $(FB)/libxstilts.a $(PKG_LIBS) -lm
+
+# Each target FUZZ_SECONDS from a working corpus seeded with fuzz/corpus/<target> (new inputs stay in
+# build/fuzz/corpus/<target>; crashes go to build/fuzz/crashes/). FUZZ_TARGETS=... picks some.
+fuzz-run: fuzz
+	@bash fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # Unit tests are C programs (cmocka); CLI tests are shell scripts that drive build*/xstilts.
 # Every one runs; the target fails if any failed, after listing which. `test` installs what is missing
 # first (one of the README's two commands), then runs `check` in a fresh make (so pkg-config is asked
@@ -102,7 +140,7 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL) $(B)/libxstilts.a
 test:
 	@bash scripts/install-deps.sh
 	@$(MAKE) --no-print-directory check
-check: $(TEST_BIN) $(B)/xstilts
+check: $(TEST_BIN) $(B)/xstilts $(FUZZ_REPLAY)
 	@B=$(B) bash tests/run-all.sh $(TEST_BIN)
 
 asan:
@@ -122,4 +160,4 @@ demo:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.d)

@@ -1,7 +1,7 @@
 /* test_train_checkpoint.c — train/checkpoint: a tiny model with a head, its Adam moments and a full
  * TrainState saved and read back bit-exact (through model_open + the head + checkpoint_load); the
  * folder written whole; corrupt checkpoints (flipped byte in the weights, truncated optimizer file,
- * edited state, missing field, another head) each refused with an error naming the file, nothing
+ * edited state, missing field, another head; every file flipped and truncated in turn) each refused with an error naming the file, nothing
  * written; checkpoint_latest. */
 #include "testutil.h"
 #include "core/rng.h"
@@ -220,6 +220,90 @@ static void test_truncated_optimizer(void **state) {
     expect_refused(ck, 0, "optimizer.safetensors", "truncated");
 }
 
+/* Every file of a checkpoint (config.json, model.safetensors, optimizer.safetensors, the copied
+ * tokenizer.json, xstilts.json), each corrupted in turn: a byte flipped at its start, middle, end and
+ * at pseudo-random places, and the file truncated by one byte, to half and to nothing. Each is refused
+ * by checkpoint_verify, checkpoint_read_state and the whole resume with an error naming that file;
+ * undoing the damage makes the checkpoint load again (so the refusals were the damage's doing). */
+static void check_refused_names(const char *ck, const char *name, const char *how) {
+    XsErr err = {0};
+    TrainState st;
+    if (checkpoint_verify(ck, &err) != -1) fail_msg("%s %s: checkpoint_verify accepted it", name, how);
+    if (!strstr(err.msg, name)) fail_msg("%s %s: verify's error does not name the file: %s", name, how, err.msg);
+    err_clear(&err);
+    if (checkpoint_read_state(ck, &st, &err) != -1) fail_msg("%s %s: checkpoint_read_state accepted it", name, how);
+    if (!strstr(err.msg, name)) fail_msg("%s %s: read_state's error does not name the file: %s", name, how, err.msg);
+    Model m;
+    err_clear(&err);
+    /* the documented resume: the state (verified) first, then model_open + heads + weights */
+    if (checkpoint_read_state(ck, &st, &err) == 0 && model_open(ck, &m, &err) == 0) {
+        add_head(&m, 0);
+        if (checkpoint_load_weights(ck, &m, &err) == 0) fail_msg("%s %s: the resume loaded it", name, how);
+    }
+}
+
+static void test_every_file_corrupt(void **state) {
+    (void)state;
+    Model a;
+    TrainState s;
+    const char *ck = save_one(&a, &s);
+    model_free(&a);
+    static const char *const FILES[] = {"config.json", "model.safetensors", "optimizer.safetensors", "tokenizer.json",
+                                        "xstilts.json"};
+    /* the list is the folder's content: a file added to checkpoints later must be added here */
+    int nfiles = 0;
+    DIR *d = opendir(ck);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            int known = 0;
+            for (int i = 0; i < 5; i++) known |= !strcmp(e->d_name, FILES[i]);
+            if (!known) fail_msg("checkpoint file %s is not covered by this test", e->d_name);
+            nfiles++;
+        }
+    closedir(d);
+    assert_int_equal(nfiles, 5);
+    int checked = 0;
+    for (int i = 0; i < 5; i++) {
+        char p[700], how[64];
+        snprintf(p, sizeof p, "%s/%s", ck, FILES[i]);
+        XsErr err = {0};
+        size_t len;
+        char *orig = file_read_all(p, &len, &err);
+        assert_non_null(orig);
+        assert_true(len > 2);
+        long at[8] = {0, (long)len / 2, (long)len - 1};
+        uint64_t r = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+        for (int k = 3; k < 8; k++) {
+            r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+            at[k] = (long)(r % len);
+        }
+        for (int k = 0; k < 8; k++) {
+            flip(ck, FILES[i], at[k]);
+            snprintf(how, sizeof how, "with byte %ld flipped", at[k]);
+            check_refused_names(ck, FILES[i], how);
+            flip(ck, FILES[i], at[k]);  /* the complement again: the original byte */
+            checked++;
+        }
+        size_t cut[3] = {len - 1, len / 2, 0};
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(truncate(p, (off_t)cut[k]), 0);
+            snprintf(how, sizeof how, "truncated to %zu of %zu bytes", cut[k], len);
+            check_refused_names(ck, FILES[i], how);
+            assert_int_equal(file_write_atomic(p, orig, len, &err), 0);
+            checked++;
+        }
+        free(orig);
+        assert_int_equal(checkpoint_verify(ck, &err), 0);
+    }
+    printf("%d corruptions refused, each naming its file\n", checked);
+    Model m;
+    TrainState st;
+    XsErr err = {0};
+    if (reload(ck, 0, &m, &st, &err)) fail_msg("the restored checkpoint does not load: %s", err.msg);
+    model_free(&m);
+}
+
 static void test_edited_state(void **state) {
     (void)state;
     Model a;
@@ -264,7 +348,12 @@ static void test_missing_field(void **state) {
     sha256_hex(c, strlen(c), hex);
     free(c);
     json_object_set_new(r, "sha256", json_string(hex));
-    assert_int_equal(json_dump_file(r, p, JSON_INDENT(2)), 0);
+    char *text = json_dumps(r, JSON_INDENT(2));
+    XsErr err = {0};
+    size_t tl = strlen(text);
+    text[tl] = '\n';  /* as checkpoint_save ends it (room of the NUL) */
+    assert_int_equal(file_write_atomic(p, text, tl + 1, &err), 0);
+    free(text);
     json_decref(r);
     expect_refused(ck, 0, "xstilts.json", "schedule.total_steps");
 }
@@ -356,6 +445,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped_weight_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_optimizer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_file_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edited_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_field, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_head, setup, teardown),

@@ -396,7 +396,7 @@ void tagset_add_corpus(TagSet *s, const TagCorpus *c) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 void tagset_sort(TagSet *s) {
-    qsort(s->names, s->n, sizeof *s->names, cmp_str);
+    if (s->n > 1) qsort(s->names, s->n, sizeof *s->names, cmp_str); /* names is NULL when empty */
     rehash(s);
 }
 

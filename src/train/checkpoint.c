@@ -218,11 +218,22 @@ fail:
 
 static json_t *load_state_json(const char *dir, char *path, size_t cap, XsErr *err) {
     snprintf(path, cap, "%s/%s", dir, STATE_FILE);
+    struct stat sb;
+    if (stat(path, &sb) != 0) { err_set(err, path, 0, "missing: not a training checkpoint (or not a complete one)"); return NULL; }
+    size_t len;
+    char *text = file_read_all(path, &len, err);
+    if (!text) return NULL;
+    /* checkpoint_save ends the file with a newline: without it the file was cut short, even when what
+     * is left (all but the newline) is still the sealed JSON */
+    if (len == 0 || text[len - 1] != '\n') {
+        free(text);
+        err_set(err, path, 0, "truncated (%zu bytes, not ending with the newline it was written with): the checkpoint is corrupt", len);
+        return NULL;
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!root) {
-        struct stat sb;
-        if (stat(path, &sb) != 0) { err_set(err, path, 0, "missing: not a training checkpoint (or not a complete one)"); return NULL; }
         err_set(err, path, je.line, "column %d: invalid JSON (%s): the checkpoint is corrupt", je.column, je.text);
         return NULL;
     }
