@@ -23,7 +23,17 @@ HOME_DIR=${XSTILTS_HOME:-$HOME/.cache/xstilts}
 DEST="$HOME_DIR/models/$NAME"
 die() { echo "get-model: $*" >&2; exit 1; }
 
-if [ -f "$DEST/.xstilts-complete" ]; then echo "$DEST"; exit 0; fi
+# A complete folder is checked against the SHA256SUMS written with it before it is handed out (a
+# flipped byte or a truncated file in the cache is an error naming the file, never a model loaded);
+# a few seconds for e5-small's 470 MB.
+if [ -f "$DEST/.xstilts-complete" ]; then
+  [ -f "$DEST/SHA256SUMS" ] || die "$DEST has no SHA256SUMS: remove the folder and run again"
+  bad=$(cd "$DEST" && sha256sum --quiet --strict -c SHA256SUMS 2>&1 | grep -v '^sha256sum: WARNING' | tr '\n' ' ') ||
+    die "$DEST is corrupt (checked against its SHA256SUMS): ${bad% }; remove the folder and run again"
+  [ -z "$bad" ] || die "$DEST is corrupt (checked against its SHA256SUMS): ${bad% }; remove the folder and run again"
+  echo "$DEST"
+  exit 0
+fi
 [ -e "$DEST" ] && die "$DEST exists but is incomplete (no .xstilts-complete): remove it and run again"
 
 PY=${PYTHON:-python3}
