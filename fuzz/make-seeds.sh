@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Writes the seed corpora fuzz/corpus/<target>/ from tests/fixtures (small files or their first
+# Writes the seed corpora fuzz/seeds/<target>/ from tests/fixtures (small files or their first
 # lines) and a few hand-written inputs. Targets that read a mode byte first (fuzz.h fz_mode) get it
 # prepended. Run from the repository root; the result is committed (it is the regression corpus
-# together with what the long runs added: fuzz/run.sh --merge).
+# with fuzz/corpus/<target>/, what the long runs added, minimized: fuzz/run.sh --merge).
 set -euo pipefail
 F=tests/fixtures
-C=fuzz/corpus
+C=fuzz/seeds
 seed() { # seed TARGET NAME MODE FILE [LINES]: MODE "" = no mode byte; LINES = keep the first LINES lines
   local t=$1 name=$2 mode=$3 file=$4 lines=${5:-}
   mkdir -p "$C/$t"
