@@ -294,6 +294,39 @@ static void same_as_wp(const Tokenizer *t, const char *vocab, int lower, const c
     wp_free(wp);
 }
 
+/* same_as_wp with BertNormalizer's two settings apart; also checks that they matter for text. */
+static void same_as_wp_opts(const Tokenizer *t, const char *vocab, int lower, int strip, const char *text) {
+    XsErr err;
+    err_clear(&err);
+    WordPiece *wp = wp_load_opts(vocab, lower, strip, &err), *other = wp_load(vocab, lower, &err);
+    assert_non_null(wp);
+    Encoding a, b, c;
+    encoding_init(&a);
+    encoding_init(&b);
+    encoding_init(&c);
+    assert_int_equal(tokenizer_encode_raw(t, text, strlen(text), &a, &err), 0);
+    assert_int_equal(wp_encode(wp, text, strlen(text), &b, &err), 0);
+    assert_int_equal(wp_encode(other, text, strlen(text), &c, &err), 0);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.ids, b.ids, (size_t)a.n * sizeof *a.ids);
+    if (lower != strip) assert_true(c.n != b.n || memcmp(c.ids, b.ids, (size_t)b.n * sizeof *b.ids));
+    encoding_free(&a);
+    encoding_free(&b);
+    encoding_free(&c);
+    wp_free(wp);
+    wp_free(other);
+}
+
+static void expect_open_error(const char *dir, const char *what1, const char *what2) {
+    XsErr err;
+    err_clear(&err);
+    Tokenizer *t = tokenizer_open(dir, &err);
+    if (t) { tokenizer_free(t); fail_msg("opened; expected an error with \"%s\"", what1); }
+    printf("refused: %s\n", err.msg);
+    if (!strstr(err.msg, what1) || (what2 && !strstr(err.msg, what2)))
+        fail_msg("error \"%s\" lacks \"%s\" / \"%s\"", err.msg, what1, what2 ? what2 : "");
+}
+
 static int wp_token_id_checked(const char *vocab, const char *tok) {
     XsErr err;
     err_clear(&err);
@@ -348,6 +381,42 @@ static void test_folders_and_wordpiece(void **state) {
     a = open_tok(p);
     same_as_wp(a, mb, 1, "Hello World ÄÖÜ");
     tokenizer_free(a);
+    /* strip_accents apart from lowercase is honoured (HF: BertNormalizer(strip_accents=...)) */
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false, \"strip_accents\": true}, "
+                   "\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}, \"model\": {\"type\": \"WordPiece\"}}");
+    a = open_tok(p);
+    same_as_wp_opts(a, mb, 0, 1, "Crème brûlée ÄÖÜ déjà");
+    tokenizer_free(a);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": true, \"strip_accents\": false}}");
+    a = open_tok(p);
+    same_as_wp_opts(a, mb, 1, 0, "Crème brûlée ÄÖÜ déjà");
+    tokenizer_free(a);
+    /* what xstilts does not implement is refused, naming it (HF's fast tokenizer would run it) */
+    write_file(tj, "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFD\"}, {\"type\": \"Lowercase\"}, "
+                   "{\"type\": \"StripAccents\"}]}}");
+    expect_open_error(p, "tokenizer.json: normalizer Sequence [NFD, Lowercase, StripAccents] is not supported", NULL);
+    write_file(tj, "{\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AA==\"}}");
+    expect_open_error(p, "normalizer Precompiled is not supported", NULL);
+    write_file(tj, "{\"normalizer\": null, \"model\": {\"type\": \"WordPiece\"}}");
+    expect_open_error(p, "normalizer null (no normalization) is not supported", NULL);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"clean_text\": false, \"lowercase\": false}}");
+    expect_open_error(p, "clean_text=false is not supported", NULL);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false}, \"pre_tokenizer\": {\"type\": \"Whitespace\"}}");
+    expect_open_error(p, "pre_tokenizer Whitespace is not supported", NULL);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": false}, \"model\": {\"type\": \"BPE\"}}");
+    expect_open_error(p, "model BPE is not supported", NULL);
+    /* tokenizer_config.json's do_lower_case overrides the normalizer's lowercase (as BertTokenizerFast) */
+    snprintf(q, sizeof q, "%s/tokenizer_config.json", p);
+    write_file(tj, "{\"normalizer\": {\"type\": \"BertNormalizer\", \"lowercase\": true, \"strip_accents\": null}}");
+    write_file(q, "{\"do_lower_case\": false}");
+    a = open_tok(p);
+    same_as_wp(a, mb, 0, "Hello World ÄÖÜ");
+    tokenizer_free(a);
+    write_file(q, "{\"do_lower_case\": false, \"strip_accents\": true}");
+    a = open_tok(p);
+    same_as_wp_opts(a, mb, 0, 1, "Crème brûlée ÄÖÜ déjà");
+    tokenizer_free(a);
+    assert_int_equal(remove(q), 0);
     write_file(tj, "{\"normalizer\": {\"type\": \"BertNorm");
     err_clear(&err);
     assert_null(tokenizer_open(p, &err));

@@ -398,6 +398,52 @@ static void test_pairs_goldens(void **state) {
     free(recs);
 }
 
+/* BertNormalizer's lowercase and strip_accents apart (tokenizer.json normalizers, issue 12 item 7):
+ * ids and byte offsets of all four settings against HF tokenizers (normalizers.jsonl,
+ * tools/gen_wp_normalizer_goldens.py). */
+static void test_normalizer_settings(void **state) {
+    (void)state;
+    int n;
+    json_t **recs = read_jsonl("wordpiece/normalizers.jsonl", &n);
+    assert_int_equal(n, 32);
+    WordPiece *wp[2][2] = {{NULL, NULL}, {NULL, NULL}};
+    Encoding e;
+    encoding_init(&e);
+    int differ = 0;
+    for (int r = 0; r < n; r++) {
+        const char *t = json_string_value(json_object_get(recs[r], "t"));
+        int lower = json_is_true(json_object_get(recs[r], "lower")), strip = json_is_true(json_object_get(recs[r], "strip"));
+        XsErr err = {0};
+        if (!wp[lower][strip]) wp[lower][strip] = wp_load_opts(tu_fixture("tok/mbert-cased-vocab.txt"), lower, strip, &err);
+        assert_non_null(wp[lower][strip]);
+        encoding_clear(&e);
+        assert_int_equal(wp_encode(wp[lower][strip], t, strlen(t), &e, &err), 0);
+        json_t *ids = json_object_get(recs[r], "ids"), *off = json_object_get(recs[r], "off");
+        int ok = (size_t)e.n == json_array_size(ids);
+        for (int i = 0; ok && i < e.n; i++) {
+            json_t *o = json_array_get(off, (size_t)i);
+            ok = e.ids[i] == json_integer_value(json_array_get(ids, (size_t)i)) &&
+                 e.start[i] == json_integer_value(json_array_get(o, 0)) && e.end[i] == json_integer_value(json_array_get(o, 1));
+        }
+        if (!ok) fail_msg("lowercase=%d strip_accents=%d \"%s\": %d tokens, HF %zu, or ids/offsets differ", lower, strip, t, e.n,
+                          json_array_size(ids));
+        /* the settings matter: this text under lowercase = strip_accents (wp_load) may differ */
+        if (lower != strip) {
+            Encoding d;
+            encoding_init(&d);
+            assert_int_equal(wp_encode(vocab_for(0), t, strlen(t), &d, &err), 0);
+            differ += d.n != e.n || memcmp(d.ids, e.ids, (size_t)e.n * sizeof *e.ids);
+            encoding_free(&d);
+        }
+    }
+    assert_true(differ >= 4);  /* texts where strip_accents apart from lowercase changes the tokens */
+    encoding_free(&e);
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++) wp_free(wp[a][b]);
+    for (int r = 0; r < n; r++) json_decref(recs[r]);
+    free(recs);
+}
+
 static int teardown(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) { wp_free(g_vocab[k].wp); g_vocab[k].wp = NULL; }
@@ -412,6 +458,7 @@ int main(void) {
         cmocka_unit_test(test_random_invariants),
         cmocka_unit_test(test_single_goldens),
         cmocka_unit_test(test_pairs_goldens),
+        cmocka_unit_test(test_normalizer_settings),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -61,50 +61,96 @@ static Tokenizer *open_spm(const char *path, XsErr *err) {
     return t;
 }
 
-/* tokenizer_config.json's do_lower_case; *out untouched when the file or key is absent. */
-static int read_lower_case(const char *cfg, int *out, XsErr *err) {
+/* tokenizer_config.json's do_lower_case and strip_accents (true, false; null = not set); *lower and
+ * *strip untouched when the file or key is absent. */
+static int read_lower_case(const char *cfg, int *lower, int *strip, XsErr *err) {
     if (!is_file(cfg)) return 0;
     json_error_t je;
     json_t *root = json_load_file(cfg, 0, &je);
     if (!root) return err_set(err, cfg, je.line, "expected JSON: %s", je.text);
-    json_t *v = json_is_object(root) ? json_object_get(root, "do_lower_case") : NULL;
-    if (v && !json_is_boolean(v)) {
-        json_decref(root);
-        return err_set(err, cfg, 0, "expected do_lower_case to be true or false");
+    static const char *const KEYS[2] = {"do_lower_case", "strip_accents"};
+    int *outs[2] = {lower, strip};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_is_object(root) ? json_object_get(root, KEYS[i]) : NULL;
+        if (v && !json_is_boolean(v) && !json_is_null(v)) {
+            json_decref(root);
+            return err_set(err, cfg, 0, "expected %s to be true or false", KEYS[i]);
+        }
+        if (v && !json_is_null(v)) *outs[i] = json_is_true(v);
     }
-    if (v) *out = json_is_true(v);
     json_decref(root);
     return 0;
 }
 
-/* tokenizer.json's normalizer, for a WordPiece folder without do_lower_case in tokenizer_config.json:
- * a BertNormalizer's "lowercase" (HF's fast tokenizer uses it the same way). *out untouched when the
- * file is absent or its normalizer is something else (a warning says so). */
-static int read_tokjson_lower(const char *path, int *out, XsErr *err) {
+static const char *type_of(json_t *o) {
+    json_t *t = json_is_object(o) ? json_object_get(o, "type") : NULL;
+    return json_is_string(t) ? json_string_value(t) : NULL;
+}
+
+/* tokenizer.json of a WordPiece folder, as HF's fast tokenizer runs it: its normalizer must be a
+ * BertNormalizer (what xstilts's WordPiece implements), whose "lowercase" and "strip_accents" (null:
+ * = lowercase) go to *lower / *strip; clean_text and handle_chinese_chars must not be false. Any
+ * other normalizer (a Sequence, NFD/NFKC, Lowercase, StripAccents, Precompiled, Replace, none) and a
+ * pre_tokenizer or model other than BertPreTokenizer / WordPiece would tokenize differently from what
+ * xstilts does: an error naming them, never a silently different tokenization. */
+static int read_tokjson(const char *path, int *lower, int *strip, XsErr *err) {
     if (!is_file(path)) return 0;
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) return err_set(err, path, je.line, "expected JSON: %s", je.text);
-    json_t *n = json_is_object(root) ? json_object_get(root, "normalizer") : NULL;
-    json_t *type = json_is_object(n) ? json_object_get(n, "type") : NULL;
-    json_t *lc = json_is_object(n) ? json_object_get(n, "lowercase") : NULL;
-    json_t *sa = json_is_object(n) ? json_object_get(n, "strip_accents") : NULL;
-    if (json_is_string(type) && !strcmp(json_string_value(type), "BertNormalizer") && json_is_boolean(lc)) {
-        *out = json_is_true(lc);
-        if (json_is_boolean(sa) && json_is_true(sa) != *out)
-            log_warn("%s: normalizer strip_accents=%s differs from lowercase=%s; xstilts strips accents exactly when it "
-                     "lower-cases, so accents are %s", path, json_is_true(sa) ? "true" : "false", *out ? "true" : "false",
-                     *out ? "stripped" : "kept");
-    } else {
-        log_warn("%s: normalizer %s is not a BertNormalizer with a boolean \"lowercase\"; it is not honoured",
-                 path, json_is_string(type) ? json_string_value(type) : "(none)");
+    int rc = 0;
+    if (!json_is_object(root)) { rc = err_set(err, path, 0, "expected a JSON object"); goto done; }
+    json_t *pre = json_object_get(root, "pre_tokenizer"), *model = json_object_get(root, "model");
+    if (pre && !json_is_null(pre) && (!type_of(pre) || strcmp(type_of(pre), "BertPreTokenizer"))) {
+        rc = err_set(err, path, 0, "pre_tokenizer %s is not supported: xstilts's WordPiece splits as BertPreTokenizer "
+                     "(remove tokenizer.json to use vocab.txt with BERT's pre-tokenizer)", type_of(pre) ? type_of(pre) : "(no type)");
+        goto done;
     }
+    if (model && !json_is_null(model) && type_of(model) && strcmp(type_of(model), "WordPiece")) {
+        rc = err_set(err, path, 0, "model %s is not supported beside vocab.txt (expected WordPiece)", type_of(model));
+        goto done;
+    }
+    json_t *n = json_object_get(root, "normalizer");
+    const char *type = type_of(n);
+    if (!type || strcmp(type, "BertNormalizer")) {
+        char what[256] = "";
+        if (type && !strcmp(type, "Sequence")) {  /* name the parts: "Sequence [NFD, Lowercase, StripAccents]" */
+            json_t *parts = json_object_get(n, "normalizers");
+            size_t k;
+            json_t *x;
+            int o = snprintf(what, sizeof what, " [");
+            json_array_foreach(parts, k, x) if (o > 0 && (size_t)o < sizeof what)
+                o += snprintf(what + o, sizeof what - (size_t)o, "%s%s", k ? ", " : "", type_of(x) ? type_of(x) : "?");
+            if (o > 0 && (size_t)o < sizeof what) snprintf(what + o, sizeof what - (size_t)o, "]");
+        }
+        rc = err_set(err, path, 0, "normalizer %s%s is not supported: xstilts's WordPiece implements BertNormalizer only "
+                     "(remove tokenizer.json to use vocab.txt with BertNormalizer and tokenizer_config.json's do_lower_case)",
+                     type ? type : json_is_null(n) || !n ? "null (no normalization)" : "(no type)", what);
+        goto done;
+    }
+    static const char *const MUST[2] = {"clean_text", "handle_chinese_chars"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(n, MUST[i]);
+        if (v && !json_is_true(v)) {
+            rc = err_set(err, path, 0, "normalizer BertNormalizer with %s=%s is not supported (xstilts always does it)",
+                         MUST[i], json_is_false(v) ? "false" : "a non-boolean");
+            goto done;
+        }
+    }
+    json_t *lc = json_object_get(n, "lowercase"), *sa = json_object_get(n, "strip_accents");
+    if ((lc && !json_is_boolean(lc)) || (sa && !json_is_boolean(sa) && !json_is_null(sa))) {
+        rc = err_set(err, path, 0, "normalizer BertNormalizer: expected lowercase true/false and strip_accents true/false/null");
+        goto done;
+    }
+    if (lc) *lower = json_is_true(lc);
+    if (sa && !json_is_null(sa)) *strip = json_is_true(sa);
+done:
     json_decref(root);
-    return 0;
+    return rc;
 }
 
-static Tokenizer *open_wp(const char *vocab, int lower, XsErr *err) {
-    WordPiece *wp = wp_load(vocab, lower, err);
+static Tokenizer *open_wp(const char *vocab, int lower, int strip, XsErr *err) {
+    WordPiece *wp = wp_load_opts(vocab, lower, strip < 0 ? lower : strip, err);
     if (!wp) return NULL;
     Tokenizer *t = xcalloc(1, sizeof *t);
     t->kind = TOK_WORDPIECE;
@@ -171,17 +217,15 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
         }
         snprintf(buf, sizeof buf, "%s/vocab.txt", path);
         if (is_file(buf)) {
-            char cfg[4096];
+            char cfg[4096], tj[4096];
             snprintf(cfg, sizeof cfg, "%s/tokenizer_config.json", path);
-            /* tokenizer_config.json's do_lower_case, else tokenizer.json's normalizer, else HF
-             * BertTokenizer's default (lower-case), said out loud: it lower-cases a cased vocabulary */
-            int lower = -1;
-            if (read_lower_case(cfg, &lower, err)) return NULL;
-            if (lower < 0) {
-                char tj[4096];
-                snprintf(tj, sizeof tj, "%s/tokenizer.json", path);
-                if (read_tokjson_lower(tj, &lower, err)) return NULL;
-            }
+            snprintf(tj, sizeof tj, "%s/tokenizer.json", path);
+            /* tokenizer.json's BertNormalizer (anything else is an error), then tokenizer_config.json's
+             * do_lower_case / strip_accents over it (as BertTokenizerFast does), else HF BertTokenizer's
+             * default (lower-case), said out loud: it lower-cases a cased vocabulary */
+            int lower = -1, strip = -1;
+            if (read_tokjson(tj, &lower, &strip, err)) return NULL;
+            if (read_lower_case(cfg, &lower, &strip, err)) return NULL;
             if (lower < 0) {
                 lower = 1;
                 log_warn("%s: neither tokenizer_config.json's do_lower_case nor a tokenizer.json normalizer says whether "
@@ -189,7 +233,7 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
                          "(e.g. bert-base-multilingual-cased) add tokenizer_config.json with {\"do_lower_case\": false}",
                          path);
             }
-            return open_wp(buf, lower, err);
+            return open_wp(buf, lower, strip, err);
         }
         if (want == TOK_WORDPIECE) err_set(err, path, 0, "tokenizer_class %s needs vocab.txt in the folder; it is missing", cls);
         else err_set(err, path, 0, "expected a tokenizer in the model folder (sentencepiece.bpe.model or vocab.txt), found neither");
@@ -205,10 +249,10 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
          * (lower-case) unless the file name says the vocabulary is cased (e.g. mbert-cased-vocab.txt). */
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
-        int lower = -1;
+        int lower = -1, strip = -1;
         size_t dl = (size_t)(base - path);
         snprintf(buf, sizeof buf, "%.*stokenizer_config.json", (int)dl, path);
-        if (read_lower_case(buf, &lower, err)) return NULL;
+        if (read_lower_case(buf, &lower, &strip, err)) return NULL;
         if (lower < 0) {
             lower = !(strstr(base, "cased") && !strstr(base, "uncased"));
             log_warn("%s: no tokenizer_config.json beside it says whether the vocabulary is cased; assuming %s from "
@@ -216,7 +260,7 @@ Tokenizer *tokenizer_open(const char *path, XsErr *err) {
                      lower ? " (HF BertTokenizer's default; add tokenizer_config.json with {\"do_lower_case\": false} "
                              "for a cased vocabulary)" : "");
         }
-        return open_wp(path, lower, err);
+        return open_wp(path, lower, strip, err);
     }
     err_set(err, path, 0, "expected a SentencePiece *.model or a WordPiece vocab *.txt file");
     return NULL;

@@ -23,7 +23,8 @@ static const char *const kSpecials[WP_NSPECIAL] = {"[UNK]", "[SEP]", "[PAD]", "[
 typedef struct { int32_t id; uint32_t h; } WpSlot; /* h: full hash, compared before the string */
 
 struct WordPiece {
-    int lower;
+    int lower;        /* BertNormalizer lowercase */
+    int strip;        /* BertNormalizer strip_accents (NFD, drop Mn) */
     int n;            /* lines = ids */
     char *buf;        /* the vocab file, lines NUL-terminated in place */
     char **piece;     /* [n] */
@@ -70,11 +71,16 @@ static int wp_lookup(const WordPiece *wp, int cont, const char *s, size_t n) {
 }
 
 WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err) {
+    return wp_load_opts(vocab_path, do_lower_case, do_lower_case, err);
+}
+
+WordPiece *wp_load_opts(const char *vocab_path, int lowercase, int strip_accents, XsErr *err) {
     size_t len = 0;
     char *buf = file_read_all(vocab_path, &len, err);
     if (!buf) return NULL;
     WordPiece *wp = xcalloc(1, sizeof *wp);
-    wp->lower = do_lower_case != 0;
+    wp->lower = lowercase != 0;
+    wp->strip = strip_accents != 0;
     wp->buf = buf;
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
@@ -233,7 +239,7 @@ static void decompose(Scratch *sc, int32_t c, int32_t s, int32_t e, size_t *mark
 }
 
 /* BertNormalizer::normalize on bytes [a, b) of text (already validated UTF-8): clean_text, CJK
- * padding, then (uncased) NFD + drop Mn + lowercase, keeping each output char's original span. */
+ * padding, then NFD + drop Mn (strip_accents), then lowercase, keeping each output char's span. */
 static void normalize(const WordPiece *wp, const char *text, size_t a, size_t b, Scratch *sc) {
     sc->n = 0;
     size_t mark_run = 0; /* start of the current run of decomposed chars, for reordering */
@@ -247,21 +253,26 @@ static void normalize(const WordPiece *wp, const char *text, size_t a, size_t b,
         if (is_ws(c)) c = ' ';
         int cjk = is_cjk(c);
         if (cjk) sc_push(sc, ' ', s, e);
-        if (!wp->lower) sc_push(sc, c, s, e);
-        else decompose(sc, c, s, e, &mark_run); /* CJK compatibility ideographs decompose too */
+        if (wp->strip) decompose(sc, c, s, e, &mark_run); /* CJK compatibility ideographs decompose too */
+        else if (wp->lower && c == 0x130) {  /* İ: Rust's to_lowercase gives two chars, i + U+0307 */
+            sc_push(sc, 'i', s, e);
+            sc_push(sc, 0x307, s, e);
+            continue;
+        } else sc_push(sc, c, s, e);
         if (cjk) {
             sc_push(sc, ' ', s, e);
             mark_run = sc->n;
         }
     }
-    if (!wp->lower) return;
-    /* Drop nonspacing marks, then lowercase char by char (Rust char::to_lowercase, no final-sigma rule). */
+    if (!wp->lower && !wp->strip) return;
+    /* Drop nonspacing marks (strip_accents), then lowercase char by char (Rust char::to_lowercase, no
+     * final-sigma rule; its one two-char mapping, İ, is handled above). */
     size_t o = 0;
     for (size_t i = 0; i < sc->n; i++) {
         int32_t c = sc->c[i].cp;
-        if (c >= 0x300 && utf8proc_category(c) == UTF8PROC_CATEGORY_MN) continue;
+        if (wp->strip && c >= 0x300 && utf8proc_category(c) == UTF8PROC_CATEGORY_MN) continue;
         sc->c[o] = sc->c[i];
-        sc->c[o].cp = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : utf8proc_tolower(c);
+        if (wp->lower) sc->c[o].cp = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : utf8proc_tolower(c);
         o++;
     }
     sc->n = o;

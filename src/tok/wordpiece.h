@@ -11,6 +11,9 @@ typedef struct WordPiece WordPiece;
 /* vocab.txt: one token per line, id = line index (trailing whitespace of a line is dropped, as HF).
  * do_lower_case also strips accents (NFD, drop Mn), as BertNormalizer with strip_accents=None. */
 WordPiece *wp_load(const char *vocab_path, int do_lower_case, XsErr *err);
+/* BertNormalizer's two settings apart (tokenizer.json's normalizer): lowercase, and strip_accents
+ * (NFD + drop Mn; BertNormalizer's strip_accents=null means = lowercase). */
+WordPiece *wp_load_opts(const char *vocab_path, int lowercase, int strip_accents, XsErr *err);
 void wp_free(WordPiece *wp);
 /* Appends the word-piece ids of text (no [CLS]/[SEP] added) with byte offsets [start, end) into text
  * to out (type_ids = 0, seg = 0). Specials written in the text ("[SEP]") become their id, as in HF.
