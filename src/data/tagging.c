@@ -420,7 +420,7 @@ size_t tagset_map(const TagSet *set, const TagSentence *s, int *ids) {
 int tagset_read_json(const char *path, TagSet *s, XsErr *err) {
     tagset_init(s);
     json_t *root = squad_json_load(path, err);
-    if (!root) return -1;
+    if (!root) { tagset_free(s); return -1; } /* the set is freed on every error (found by fuzz_labels) */
     int rc = 0;
     size_t n = json_object_size(root);
     char **byid = xcalloc(n ? n : 1, sizeof *byid);
