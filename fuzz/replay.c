@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
             names[nn++] = strdup(e->d_name);
         }
         closedir(d);
-        qsort(names, nn, sizeof *names, cmp);
+        if (nn > 1) qsort(names, nn, sizeof *names, cmp); /* names is NULL for an empty folder */
         for (size_t k = 0; k < nn; k++) {
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", argv[i], names[k]);
