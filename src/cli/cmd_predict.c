@@ -30,6 +30,8 @@ static const char *USAGE =
     "  --batch N          examples (tagging, QA: windows) per forward pass (default 32)\n"
     "  --max-len L        tokens per row (default: 256; QA 384)\n"
     "  --max-examples N   only the first N examples of FILE\n"
+    "  --stride N         QA: overlap of consecutive context windows in tokens (default 128)\n"
+    "  --max-query N      QA: question tokens kept (default 64)\n"
     "  --format F         FILE's layout: pairs (xnli, xtreme-xnli, pawsx, xtreme-pawsx, mnli-tsv, ...),\n"
     "                     choices (hellaswag, cosmosqa-csv, ...), tagging (conllu, columns, panx, ...)\n"
     "  --lang L           XNLI-1.0 TSV rows of L; CoNLL-U POS rules; MLQA scoring language\n"
@@ -43,7 +45,7 @@ static void fail(const XsErr *err) { xs_die("%s", err->msg); }
 
 int cmd_predict(int argc, char **argv) {
     const char *task = NULL, *model = NULL, *data = NULL, *out = NULL, *metrics = NULL, *fmt = NULL, *lang = NULL, *v;
-    OptLong batch = {32, 0}, max_len = {0, 0}, max_ex = {0, 0};
+    OptLong batch = {32, 0}, max_len = {0, 0}, max_ex = {0, 0}, stride = {0, 0}, max_query = {0, 0};
     int unlabeled = 0, tag_words = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { fputs(USAGE, stdout); return 0; }
@@ -57,6 +59,8 @@ int cmd_predict(int argc, char **argv) {
         else if (arg_long_in(argc, argv, &i, "--batch", 1, 65536, &batch)) {}
         else if (arg_long_in(argc, argv, &i, "--max-len", 8, 65536, &max_len)) {}
         else if (arg_long_in(argc, argv, &i, "--max-examples", 1, 1L << 40, &max_ex)) {}
+        else if (arg_long_in(argc, argv, &i, "--stride", 1, 65536, &stride)) {}
+        else if (arg_long_in(argc, argv, &i, "--max-query", 1, 65536, &max_query)) {}
         else if (arg_flag(argv, i, "--unlabeled")) unlabeled = 1;
         else if (arg_flag(argv, i, "--tag-words")) tag_words = 1;
         else if (arg_flag(argv, i, "--quiet")) quiet = 1;
@@ -74,6 +78,7 @@ int cmd_predict(int argc, char **argv) {
         usage_error("unknown task '%s'%s (expected one of %s)", task, t ? " for predict (retrieval: encode + retrieve)" : "",
                     names);
     }
+    if ((stride.set || max_query.set) && t->hp != HP_QA) usage_error("--stride and --max-query apply to QA tasks only");
     if (tag_words && t->hp != HP_TAG) usage_error("--tag-words applies to tagging tasks (udpos, panx) only");
     if (metrics && unlabeled) usage_error("--metrics needs gold labels; --unlabeled says FILE has none");
 
@@ -84,6 +89,8 @@ int cmd_predict(int argc, char **argv) {
     TaskDataOpts to = taskdata_opts_default();
     to.max_len = (int)max_len.v;
     to.max_examples = (size_t)max_ex.v;
+    to.qa_stride = (int)stride.v;
+    to.qa_max_query = (int)max_query.v;
     to.format = fmt;
     to.lang = lang;
     to.unlabeled = unlabeled;
