@@ -201,6 +201,50 @@ static void test_qa(void **state) {
     json_decref(all);
 }
 
+/* SQuAD 2.0: HF's version_2_with_negative decision (null score vs the best span) as the fixture; the threshold
+ * decides: very low -> every answer "", very high -> the v1 answers. */
+static void test_squad2(void **state) {
+    (void)state;
+    json_t *all = expected(), *e = json_object_get(all, "squad2");
+    Run r;
+    const char *file = tu_fixture("data/squad/dev-v2.0.json");
+    run_case(&r, "squad2", file, "predict/qa", 2);
+    json_t *pred = json_object_get(e, "pred"), *margin = json_object_get(e, "margin");
+    assert_int_equal(json_array_size(pred), r.td.n);
+    size_t cmp = 0;
+    for (size_t i = 0; i < r.td.n; i++) {
+        if (json_real_value(json_array_get(margin, i)) <= MARGIN) continue;
+        assert_string_equal(r.p.answers[i], json_string_value(json_array_get(pred, i)));
+        cmp++;
+    }
+    assert_int_equal(cmp, r.td.n);
+    /* score_task and predict_score agree (squad2 keys: exact, f1, HasAns_*, NoAns_*) */
+    char *dir = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/pred.json", dir);
+    XsErr err = {0};
+    assert_int_equal(predict_write(&r.td, &r.p, path, NULL, &err), 0);
+    json_t *a = json_object(), *b = NULL;
+    ScoreOpts so = score_opts_default();
+    if (score_task(r.td.task, path, file, &so, a, &err)) fail_msg("%s", err.msg);
+    double major;
+    if (predict_score(&r.td, &r.p, &b, &major, &err)) fail_msg("%s", err.msg);
+    assert_true(json_equal(a, b));
+    assert_non_null(json_object_get(b, "NoAns_total"));
+    assert_true(major == (json_real_value(json_object_get(a, "exact")) + json_real_value(json_object_get(a, "f1"))) / 2);
+    json_decref(a);
+    json_decref(b);
+    tu_rmtree(dir);
+    free(dir);
+    PredictOpts po = predict_opts_default();
+    Predictions p;
+    po.null_threshold = -1e30;
+    assert_int_equal(predict_run(&r.m, &r.hc, &r.td, &p, &po, &err), 0);
+    for (size_t i = 0; i < r.td.n; i++) assert_string_equal(p.answers[i], "");
+    predictions_free(&p);
+    run_free(&r);
+    json_decref(all);
+}
+
 /* max_examples keeps the FIRST n; a second predict on the same TaskData gives the same predictions. */
 static void test_subset_and_repeat(void **state) {
     (void)state;
@@ -327,7 +371,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_fields), cmocka_unit_test(test_seqcls),
         cmocka_unit_test(test_choice),          cmocka_unit_test(test_tokcls),
-        cmocka_unit_test(test_tokcls_windows),  cmocka_unit_test(test_qa),
+        cmocka_unit_test(test_tokcls_windows),  cmocka_unit_test(test_qa), cmocka_unit_test(test_squad2),
         cmocka_unit_test(test_subset_and_repeat), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

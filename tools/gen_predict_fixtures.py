@@ -22,6 +22,8 @@ Data (rows of at most 128 tokens):
                  search of utils_qa.postprocess_qa_predictions (n_best 20, max_answer_length 30) with XTREME
                  run_squad's token_is_max_context rule, written here (tests/test_qa_post.c checks that search
                  against the official utils_qa)
+  squad2         tests/fixtures/data/squad/dev-v2.0.json, the same, then utils_qa's version_2_with_negative rule: ""
+                 when min over windows of start[0] + end[0] exceeds the best span's score (threshold 0.0)
 Output: tests/fixtures/predict/expected.json {"<task>": {"file", "pred": [label | [tags] | answer], "margin":
 [top-1 minus top-2 score: logits for cls/choice, the smallest over a sentence's words for tags, the best span's
 score minus the best span with another text for QA]}}. The tests compare where margin > 1e-3 (float rounding
@@ -166,8 +168,7 @@ def max_context_flags(spans):
     return flags
 
 
-def xquad(tok, model):
-    path = os.path.join(DATA, "xquad", "xquad.de.json")
+def span_qa(tok, model, path, v2=False):
     with open(path, encoding="utf-8") as f:
         data = json.load(f)["data"]
     preds, margins, nwins = [], [], []
@@ -215,14 +216,20 @@ def xquad(tok, model):
                             cands.append((float(s_log[s] + e_log[e]), context[offs[s][0]:offs[e][1]]))
                 cands.sort(key=lambda c: -c[0])
                 cands = cands[:N_BEST]
-                if not cands or (len(cands) == 1 and cands[0][1] == ""):
-                    preds.append("empty")
-                    margins.append(0.0)
-                    continue
-                preds.append(cands[0][1])
-                other = [c[0] for c in cands if c[1] != cands[0][1]]
-                margins.append(cands[0][0] - other[0] if other else 1e9)
                 nwins.append(nwin)
+                if not cands or (len(cands) == 1 and cands[0][1] == ""):
+                    best, margin = ("empty", np.float32(0)), 0.0
+                else:
+                    best = cands[0]
+                    other = [c[0] for c in cands if c[1] != cands[0][1]]
+                    margin = cands[0][0] - other[0] if other else 1e9
+                if v2:  # utils_qa version_2_with_negative: the smallest start[0] + end[0] over the windows
+                    null = min(out.start_logits[w].numpy()[0] + out.end_logits[w].numpy()[0] for w in range(nwin))
+                    diff = float(null - np.float32(best[0]))
+                    best = ("", 0) if diff > 0.0 else best
+                    margin = min(margin, abs(diff))
+                preds.append(best[1])
+                margins.append(margin)
     return {"file": rel(path), "pred": preds, "margin": margins, "windows": nwins}
 
 
@@ -238,10 +245,12 @@ def main():
     exp["xnli"] = xnli(tok, make_model(XLMRobertaForSequenceClassification, "seqcls", V, 11, NLI))
     exp["commonsenseqa"] = csqa(tok, make_model(XLMRobertaForMultipleChoice, "choice", V, 12))
     exp["udpos"] = udpos(tok, make_model(XLMRobertaForTokenClassification, "tokcls", V, 13, UPOS))
-    exp["xquad"] = xquad(tok, make_model(XLMRobertaForQuestionAnswering, "qa", V, 14))
+    qa = make_model(XLMRobertaForQuestionAnswering, "qa", V, 14)
+    exp["xquad"] = span_qa(tok, qa, os.path.join(DATA, "xquad", "xquad.de.json"))
+    exp["squad2"] = span_qa(tok, qa, os.path.join(DATA, "squad", "dev-v2.0.json"), v2=True)
     with open(os.path.join(OUT, "expected.json"), "w", encoding="utf-8") as f:
         json.dump(exp, f, ensure_ascii=False, indent=1)
-    for k in ("xnli", "commonsenseqa", "udpos", "xquad"):
+    for k in ("xnli", "commonsenseqa", "udpos", "xquad", "squad2"):
         m = exp[k]["margin"]
         print(k, len(m), "examples,", sum(x > 1e-3 for x in m), "with margin > 1e-3; preds:",
               sorted(set(json.dumps(p, ensure_ascii=False) for p in exp[k]["pred"]))[:6])

@@ -170,6 +170,17 @@ int predict_run(const Model *m, const HeadConfig *hc_in, const TaskData *td, Pre
                 rc = err_prefix(err, "%s: question %s: ", td->path, ex->id);
                 break;
             }
+            if (td->task->metric == METRIC_SQUAD_V2) {
+                /* HF utils_qa with version_2_with_negative: null score = min over windows of start[0] + end[0];
+                 * "" when it beats the best non-null span (HF's "empty" fallback scores 0) by the threshold */
+                float null = INFINITY;
+                for (size_t k = 0; k < nw; k++) {
+                    float ns = w[k].start_logits[0] + w[k].end_logits[0];
+                    if (ns < null) null = ns;
+                }
+                float diff = null - (ans.found ? ans.score : 0.0f);
+                if ((double)diff > o.null_threshold) ans.text[0] = 0;
+            }
             out->answers[i] = ans.text;
             ans.text = NULL;
             qa_answer_free(&ans);

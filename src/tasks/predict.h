@@ -15,6 +15,9 @@ typedef struct PredictOpts {
     int batch;           /* examples per forward pass (multiple choice: examples of nchoices rows; tagging and
                           * QA: rows = windows); 0 = 32 */
     QaPostOpts qa;       /* n-best / max answer length; zeros = 20 / 30 (XTREME run_squad) */
+    double null_threshold; /* SQuAD 2.0 tasks (METRIC_SQUAD_V2): the answer is "" when the null score (the
+                          * smallest start[0] + end[0] over the windows) exceeds the best span's score by more
+                          * than this (HF utils_qa version_2_with_negative, null_score_diff_threshold 0.0) */
     int progress;        /* 1: a progress bar on stderr (quiet off a TTY) */
 } PredictOpts;
 
@@ -36,7 +39,7 @@ typedef struct Predictions {
  * HF run_qa pads), with buffers and states allocated once per call. Predictions: argmax of the logits
  * (first maximum on ties, as torch.argmax); tagging: the tag at each word's first sub-token, words gathered
  * across windows (feat_tag_words); QA: eval/qa_post.h over the example's windows (n-best, max answer
- * length, XTREME's max-context rule). Errors: hc not td's head kind, a label count that is not td's, rows
+ * length, XTREME's max-context rule; SQuAD 2.0: "" when the null score wins). Errors: hc not td's head kind, a label count that is not td's, rows
  * longer than the model's positions, ids outside its vocabulary, NaN logits. opts may be NULL. */
 int predict_run(const Model *m, const HeadConfig *hc, const TaskData *td, Predictions *out, const PredictOpts *opts,
                 XsErr *err);
