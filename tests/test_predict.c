@@ -344,6 +344,47 @@ static void test_errors(void **state) {
     tokenizer_free(tok);
 }
 
+/* A head saved with the task's label names (ModelConfig.label_names → config.json id2label) loads back for the
+ * task; the same head saved with the names in another order is refused, naming the first difference. */
+static void test_id2label_names(void **state) {
+    (void)state;
+    XsErr err = {0};
+    Tokenizer *tok = tokenizer_open(tu_fixture("tok/xlmr16k.model"), &err);
+    TaskDataOpts o = taskdata_opts_default();
+    o.max_len = 128;
+    o.max_examples = 3;
+    TaskData td;
+    if (taskdata_load(&td, task_find("xnli"), tu_fixture("data/xtreme/download/xnli/dev-sw.tsv"), tok, &o, &err))
+        fail_msg("%s", err.msg);
+    Model m, m2;
+    HeadConfig hc;
+    if (predict_load_model(tu_fixture("predict/seqcls"), &td, &m, &hc, &err)) fail_msg("%s", err.msg);
+    char *dir = tu_tmpdir(), a[512], b[512];
+    snprintf(a, sizeof a, "%s/named", dir);
+    snprintf(b, sizeof b, "%s/swapped", dir);
+    m.cfg.label_names = td.labels;
+    assert_int_equal(model_save(a, &m, &err), 0);
+    static const char *const swapped[] = {"entailment", "contradiction", "neutral"};
+    m.cfg.label_names = swapped;
+    assert_int_equal(model_save(b, &m, &err), 0);
+    size_t n;
+    char path[600];
+    snprintf(path, sizeof path, "%s/config.json", a);
+    char *cfg = file_read_all(path, &n, &err);
+    assert_non_null(strstr(cfg, "\"2\": \"neutral\""));
+    assert_non_null(strstr(cfg, "\"contradiction\": 0"));
+    free(cfg);
+    if (predict_load_model(a, &td, &m2, &hc, &err)) fail_msg("%s", err.msg);
+    model_free(&m2);
+    assert_int_equal(predict_load_model(b, &td, &m2, &hc, &err), -1);
+    assert_non_null(strstr(err.msg, "id2label[0] is \"entailment\", task xnli's label 0 is \"contradiction\""));
+    model_free(&m);
+    tu_rmtree(dir);
+    free(dir);
+    taskdata_free(&td);
+    tokenizer_free(tok);
+}
+
 static void test_registry_fields(void **state) {
     (void)state;
     size_t n;
@@ -372,7 +413,7 @@ int main(void) {
         cmocka_unit_test(test_registry_fields), cmocka_unit_test(test_seqcls),
         cmocka_unit_test(test_choice),          cmocka_unit_test(test_tokcls),
         cmocka_unit_test(test_tokcls_windows),  cmocka_unit_test(test_qa), cmocka_unit_test(test_squad2),
-        cmocka_unit_test(test_subset_and_repeat), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_subset_and_repeat), cmocka_unit_test(test_errors), cmocka_unit_test(test_id2label_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
