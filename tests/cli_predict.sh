@@ -57,6 +57,13 @@ diff <(metric_lines "$TMP/xq.score") <(metric_lines "$TMP/xq.m.json") || fail "x
 ans=$(sed -n '/"xquad"/,/\]/p' $FIX/predict/expected.json | grep -m1 -A1 '"pred"' | tail -1 | sed 's/^ *//; s/,$//')
 grep -qF ": $ans" "$TMP/xq.json" || fail "xquad: HF's first answer $ans not predicted"
 echo "ok xquad: $(grep '"f1"' "$TMP/xq.m.json")"
+# MLQA: the scoring language is the file name's context language (MLQA's normalization for de)
+cp "$XQ" "$TMP/dev-context-de-question-de.json"
+"$XS" predict --task mlqa --model "$TMP/qa" --data "$TMP/dev-context-de-question-de.json" --out "$TMP/ml.json" \
+  --max-len 128 --stride 48 --metrics "$TMP/ml.m.json" --quiet || fail "mlqa predict"
+grep -q '"lang": "de"' "$TMP/ml.m.json" || fail "mlqa: language not taken from the file name"
+"$XS" score --task mlqa --lang de --pred "$TMP/ml.json" --gold "$TMP/dev-context-de-question-de.json" >"$TMP/ml.score"
+diff <(metric_lines "$TMP/ml.score") <(metric_lines "$TMP/ml.m.json") || fail "mlqa: --metrics differs from score"
 
 # CommonsenseQA to stdout: one choice letter per line
 "$XS" predict --task commonsenseqa --model "$TMP/choice" --data "$CS" --out - --max-len 128 --quiet >"$TMP/cs.txt"

@@ -112,6 +112,12 @@ static int load_tags(TaskData *td, const TaskDataOpts *o, XsErr *err) {
 }
 
 static int load_qa(TaskData *td, XsErr *err) {
+    /* MLQA scores with the context language: "{dev,test}-context-XX-question-YY.json" names it */
+    const char *c = strstr(td->path, "context-");
+    if (!td->lang[0] && td->task->metric == METRIC_MLQA && c && !strchr(c, '/')) {
+        size_t n = strcspn(c + 8, "-.");
+        if (n > 0 && n < sizeof td->lang) memcpy(td->lang, c + 8, n), td->lang[n] = 0;
+    }
     if (qa_read(td->path, NULL, &td->qa, err) < 0) return -1;
     td->labeled = 1;
     td->n = td->qa.n;

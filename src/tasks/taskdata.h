@@ -23,7 +23,8 @@ typedef struct TaskDataOpts {
     const char *format;   /* reader layout name (pair_format_parse / choice_format_parse / tag_format_parse);
                            * NULL = guessed from the path (pair_format_guess, ...); QA: always SQuAD JSON */
     const char *lang;     /* XNLI-1.0 TSV rows / CoNLL-U POS precedence / MLQA scoring language; NULL = none
-                           * (CoNLL-U: the language the file name holds) */
+                           * (CoNLL-U, XTREME columns: the language the file name holds; MLQA: the context
+                           * language of "*-context-XX-question-YY.json") */
     int unlabeled;        /* the file has no gold (also set when the path says so: test files); prediction only */
 } TaskDataOpts;
 
