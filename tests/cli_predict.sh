@@ -48,6 +48,10 @@ echo "ok udpos: $(grep '"f1"' "$TMP/ud.json")"
 head -1 "$TMP/ud2.txt" | grep -qP '^\S+\t'"$first"'$' || fail "--tag-words: $(head -1 "$TMP/ud2.txt")"
 "$XS" score --task udpos --pred "$TMP/ud2.txt" --gold "$UD" | cmp -s - "$TMP/ud.score" || fail "--tag-words scores differently"
 
+# an untagged test file (XTREME test-zh.tsv: tokens only) predicts one tag per word
+UDT=$FIX/data/xtreme/download/udpos/test-zh.tsv
+"$XS" predict --task udpos --model "$TMP/tokcls" --data "$UDT" --out "$TMP/udt.txt" --max-len 128 --quiet || fail "untagged"
+[ "$(grep -vc '^$' "$TMP/udt.txt")" -eq "$(grep -vc '^$' "$UDT")" ] || fail "untagged: one tag per word"
 # XQuAD: {"qid": "answer"} JSON; windows of 128 with stride 48 as the fixture
 "$XS" predict --task xquad --model "$TMP/qa" --data "$XQ" --out "$TMP/xq.json" --max-len 128 --stride 48 \
   --metrics "$TMP/xq.m.json" --quiet || fail "xquad predict"
