@@ -271,6 +271,13 @@ static void test_subset_and_repeat(void **state) {
         fail_msg("%s", err.msg);
     assert_int_equal(predict_run(&m, &hc, &td, &a, NULL, &err), 0);
     assert_int_equal(predict_run(&m, &hc, &td, &b, NULL, &err), 0);
+    /* the trainer's one call: the same accuracy as scoring a's predictions */
+    double major = -1, major2 = -2;
+    json_t *j;
+    assert_int_equal(predict_score(&td, &a, &j, &major, &err), 0);
+    json_decref(j);
+    assert_int_equal(predict_evaluate(&m, &hc, &td, NULL, NULL, &major2, &err), 0);
+    assert_true(major == major2);
     json_t *e = expected();
     for (size_t i = 0; i < 6; i++) {
         assert_int_equal(a.label[i], b.label[i]);

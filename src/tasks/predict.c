@@ -333,6 +333,20 @@ int predict_score(const TaskData *td, const Predictions *p, json_t **metrics_out
     return 0;
 }
 
+int predict_evaluate(const Model *m, const HeadConfig *hc, const TaskData *td, const PredictOpts *opts,
+                     json_t **metrics_out, double *major_out, XsErr *err) {
+    if (metrics_out) *metrics_out = NULL;
+    Predictions p;
+    if (predict_run(m, hc, td, &p, opts, err)) return -1;
+    json_t *j = NULL;
+    int rc = predict_score(td, &p, &j, major_out, err);
+    predictions_free(&p);
+    if (rc) return -1;
+    if (metrics_out) *metrics_out = j;
+    else json_decref(j);
+    return 0;
+}
+
 /* ---- the model folder ---- */
 
 int predict_load_model(const char *dir, const TaskData *td, Model *m, HeadConfig *hc, XsErr *err) {

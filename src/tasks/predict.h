@@ -66,6 +66,11 @@ int predict_write(const TaskData *td, const Predictions *p, const char *path, co
  * unlabeled, MLQA without a language. Cheap: no file is read. */
 int predict_score(const TaskData *td, const Predictions *p, json_t **metrics_out, double *major_out, XsErr *err);
 
+/* predict_run + predict_score + predictions_free: one dev evaluation (the trainer's early stopping) on a TaskData
+ * loaded once. metrics_out may be NULL (only the major value wanted). */
+int predict_evaluate(const Model *m, const HeadConfig *hc, const TaskData *td, const PredictOpts *opts,
+                     json_t **metrics_out, double *major_out, XsErr *err);
+
 /* The folder of a model trained for td's task: config.json must name the head td needs (HF class, e.g.
  * XLMRobertaForTokenClassification) with td's label count, and its id2label names, when they are not HF's
  * generic LABEL_i, must be td's labels in order; then model_load_head(..., MODEL_LOAD_STRICT) (every head

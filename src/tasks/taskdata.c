@@ -45,9 +45,10 @@ static int load_pairs(TaskData *td, const TaskDataOpts *o, XsErr *err) {
             return err_set(err, td->path, 0, "unknown sentence-pair layout '%s' for task %s", o->format, td->task->name);
     } else if (pair_format_guess(td->path, &f, &unlabeled))
         return err_set(err, td->path, 0,
-                       "cannot tell the sentence-pair layout from the file name (task %s expects e.g. XTREME "
-                       "download/%s/dev-en.tsv, MNLI dev_matched.tsv, PAWS-X dev_2k.tsv); name the layout",
-                       td->task->name, td->task->name);
+                       "cannot tell the sentence-pair layout from the file name (task %s; known names: XTREME "
+                       "download/{xnli,pawsx}/dev-en.tsv, MNLI dev_matched.tsv, ANLI R1/dev.jsonl, snli_1.0_dev.jsonl, "
+                       "QQP dev.tsv, XNLI-1.0 xnli.dev.tsv, PAWS-X dev_2k.tsv); name the layout",
+                       td->task->name);
     const TaskLabels *fl = pair_format_labels(f);
     if (fl->labels != td->labels || fl->n != td->nlabels)
         return err_set(err, td->path, 0, "a %s file has %zu labels (%s, ...), task %s has %zu (%s, ...)",
