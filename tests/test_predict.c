@@ -30,10 +30,11 @@ typedef struct Run {
     Predictions p;
 } Run;
 
-/* Loads the task's file and the fixture folder, predicts. */
+/* Loads the task's file and the fixture folder, predicts (tokenizer: xlmr16k, or the uncased BERT vocabulary
+ * for the bert_* folders). */
 static void run_case(Run *r, const char *task, const char *file, const char *folder, int batch) {
     XsErr err = {0};
-    r->tok = tokenizer_open(tu_fixture("tok/xlmr16k.model"), &err);
+    r->tok = tokenizer_open(tu_fixture(strstr(folder, "bert") ? "tok/bert-uncased-vocab.txt" : "tok/xlmr16k.model"), &err);
     assert_non_null(r->tok);
     TaskDataOpts o = taskdata_opts_default();
     o.max_len = 128;
@@ -58,7 +59,8 @@ static void check_file_score(const Run *r, const char *gold) {
     char *dir = tu_tmpdir(), path[512], gpath[512];
     snprintf(path, sizeof path, "%s/pred", dir);
     XsErr err = {0};
-    if (r->td.gold) { /* classification / choice gold for `score`: one label per line, from the reader */
+    const char *gb = strrchr(gold, '/') ? strrchr(gold, '/') + 1 : gold;
+    if (r->td.gold && strcmp(gb, "dev_2k.tsv")) { /* cls / choice gold for `score`: one label per line (reader's) */
         snprintf(gpath, sizeof gpath, "%s/gold", dir);
         FILE *f = fopen(gpath, "w");
         for (size_t i = 0; i < r->td.n; i++) fprintf(f, "%s\n", r->td.labels[r->td.gold[i]]);
@@ -105,6 +107,30 @@ static void test_seqcls(void **state) {
     assert_int_equal(cmp, r.td.n);
     assert_true(nent > 0 && nent < cmp); /* not one class for everything */
     check_file_score(&r, file);
+    run_free(&r);
+    json_decref(all);
+}
+
+/* BERT: token types 0/1 for the second sentence, the pooler under the classifier, [PAD] = 0. */
+static void test_seqcls_bert(void **state) {
+    (void)state;
+    json_t *all = expected(), *e = json_object_get(all, "pawsx_bert");
+    Run r;
+    const char *file = tu_fixture("data/pawsx/x-final/de/dev_2k.tsv");
+    run_case(&r, "pawsx", file, "predict/bert_seqcls", 16);
+    assert_int_equal(r.m.cfg.arch, ARCH_BERT);
+    json_t *pred = json_object_get(e, "pred"), *margin = json_object_get(e, "margin");
+    assert_int_equal(json_array_size(pred), r.td.n);
+    size_t cmp = 0, ones = 0;
+    for (size_t i = 0; i < r.td.n; i++) {
+        if (json_real_value(json_array_get(margin, i)) <= MARGIN) continue;
+        assert_string_equal(r.td.labels[r.p.label[i]], json_string_value(json_array_get(pred, i)));
+        ones += r.p.label[i] == 1;
+        cmp++;
+    }
+    assert_int_equal(cmp, r.td.n);
+    assert_true(ones > 0 && ones < cmp);
+    check_file_score(&r, file); /* gold: score reads PAWS-X's dev_2k.tsv itself */
     run_free(&r);
     json_decref(all);
 }
@@ -417,7 +443,7 @@ static void test_registry_fields(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry_fields), cmocka_unit_test(test_seqcls),
+        cmocka_unit_test(test_registry_fields), cmocka_unit_test(test_seqcls), cmocka_unit_test(test_seqcls_bert),
         cmocka_unit_test(test_choice),          cmocka_unit_test(test_tokcls),
         cmocka_unit_test(test_tokcls_windows),  cmocka_unit_test(test_qa), cmocka_unit_test(test_squad2),
         cmocka_unit_test(test_subset_and_repeat), cmocka_unit_test(test_errors), cmocka_unit_test(test_id2label_names),

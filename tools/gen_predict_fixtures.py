@@ -10,6 +10,8 @@ with save_pretrained into tests/fixtures/predict/<head>/ and loaded back in floa
   choice  XLMRobertaForMultipleChoice (task commonsenseqa)
   tokcls  XLMRobertaForTokenClassification, id2label = XTREME's 17 UPOS labels (task udpos)
   qa      XLMRobertaForQuestionAnswering (task xquad)
+  bert_seqcls  BertForSequenceClassification (hidden 8, tests/fixtures/tok/bert-uncased-vocab.txt as BertTokenizer,
+          do_lower_case), id2label "0"/"1" (task pawsx): BERT's token types, pooler and padding id
 Data (rows of at most 128 tokens):
   xnli           tests/fixtures/data/xtreme/download/xnli/dev-sw.tsv: run_glue, tok(a, b, truncation=True)
   commonsenseqa  tests/fixtures/data/commonsenseqa/dev_rand_split.hf-format.jsonl: run_swag, one
@@ -22,6 +24,7 @@ Data (rows of at most 128 tokens):
                  search of utils_qa.postprocess_qa_predictions (n_best 20, max_answer_length 30) with XTREME
                  run_squad's token_is_max_context rule, written here (tests/test_qa_post.c checks that search
                  against the official utils_qa)
+  pawsx (BERT)   tests/fixtures/data/pawsx/x-final/de/dev_2k.tsv: run_glue, tok(sentence1, sentence2, truncation=True)
   squad2         tests/fixtures/data/squad/dev-v2.0.json, the same, then utils_qa's version_2_with_negative rule: ""
                  when min over windows of start[0] + end[0] exceeds the best span's score (threshold 0.0)
 Output: tests/fixtures/predict/expected.json {"<task>": {"file", "pred": [label | [tags] | answer], "margin":
@@ -38,7 +41,7 @@ import tempfile
 
 import numpy as np
 import torch
-from transformers import (XLMRobertaConfig, XLMRobertaForMultipleChoice, XLMRobertaForQuestionAnswering,
+from transformers import (BertConfig, BertForSequenceClassification, BertTokenizer, XLMRobertaConfig, XLMRobertaForMultipleChoice, XLMRobertaForQuestionAnswering,
                           XLMRobertaForSequenceClassification, XLMRobertaForTokenClassification,
                           XLMRobertaTokenizer)
 
@@ -54,16 +57,19 @@ UPOS = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART
         "SCONJ", "SYM", "VERB", "X"]
 
 
-def make_model(cls, name, V, seed, labels=None):
+def make_model(cls, name, V, seed, labels=None, bert=False):
     kw = dict(vocab_size=V, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16,
-              max_position_embeddings=MAX_LEN + 2, hidden_act="gelu", type_vocab_size=1, pad_token_id=1,
-              bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
+              max_position_embeddings=MAX_LEN + 2, hidden_act="gelu")
+    if bert:
+        kw.update(type_vocab_size=2, pad_token_id=0, layer_norm_eps=1e-12)
+    else:
+        kw.update(type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)
     if labels:
         kw["id2label"] = {i: l for i, l in enumerate(labels)}
         kw["label2id"] = {l: i for i, l in enumerate(labels)}
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    model = cls(XLMRobertaConfig(**kw)).eval()
+    model = cls((BertConfig if bert else XLMRobertaConfig)(**kw)).eval()
     with torch.no_grad():
         for pname, p in model.named_parameters():
             if "LayerNorm.weight" in pname:
@@ -72,8 +78,8 @@ def make_model(cls, name, V, seed, labels=None):
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
             else:
                 p.copy_(0.5 * torch.randn(p.shape, generator=g))
-            if pname.endswith("word_embeddings.weight") or pname.endswith("position_embeddings.weight"):
-                p[1].zero_()
+            if pname.endswith("word_embeddings.weight") or (not bert and pname.endswith("position_embeddings.weight")):
+                p[kw["pad_token_id"]].zero_()
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
     model.half().save_pretrained(d, safe_serialization=True)
@@ -101,6 +107,21 @@ def xnli(tok, model):
                 lg = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0]
             preds.append(NLI[int(lg.argmax())])
             margins.append(top2(lg))
+    return {"file": rel(path), "pred": preds, "margin": margins}
+
+
+def pawsx_bert(tok, model):
+    path = os.path.join(DATA, "pawsx", "x-final", "de", "dev_2k.tsv")
+    preds, margins = [], []
+    with open(path, encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    for row in rows:
+        enc = tok(row[1], row[2], truncation=True, max_length=MAX_LEN, return_tensors="pt")
+        with torch.no_grad():
+            lg = model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
+                       attention_mask=enc["attention_mask"]).logits[0]
+        preds.append(str(int(lg.argmax())))
+        margins.append(top2(lg))
     return {"file": rel(path), "pred": preds, "margin": margins}
 
 
@@ -248,9 +269,12 @@ def main():
     qa = make_model(XLMRobertaForQuestionAnswering, "qa", V, 14)
     exp["xquad"] = span_qa(tok, qa, os.path.join(DATA, "xquad", "xquad.de.json"))
     exp["squad2"] = span_qa(tok, qa, os.path.join(DATA, "squad", "dev-v2.0.json"), v2=True)
+    btok = BertTokenizer(os.path.join(FIX, "tok", "bert-uncased-vocab.txt"), do_lower_case=True)
+    exp["pawsx_bert"] = pawsx_bert(btok, make_model(BertForSequenceClassification, "bert_seqcls", len(btok), 15,
+                                                    ["0", "1"], bert=True))
     with open(os.path.join(OUT, "expected.json"), "w", encoding="utf-8") as f:
         json.dump(exp, f, ensure_ascii=False, indent=1)
-    for k in ("xnli", "commonsenseqa", "udpos", "xquad", "squad2"):
+    for k in ("xnli", "commonsenseqa", "udpos", "xquad", "squad2", "pawsx_bert"):
         m = exp[k]["margin"]
         print(k, len(m), "examples,", sum(x > 1e-3 for x in m), "with margin > 1e-3; preds:",
               sorted(set(json.dumps(p, ensure_ascii=False) for p in exp[k]["pred"]))[:6])
