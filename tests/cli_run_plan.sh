@@ -250,4 +250,48 @@ mk two_baselines "$HEAD
  \"rows\": [{\"name\": \"b1\", \"intermediate\": []}, {\"name\": \"b2\", \"intermediate\": []}]}"
 bad two_baselines '3:78: rows\[1\]\.intermediate: a second baseline row'
 
+# ---- examples/mini-study.json: valid against a tree laid out as ../shared/data (the reader fixtures as content) ----
+M=$T/mini-data
+F=tests/fixtures/data
+mkdir -p "$M"/{hellaswag,commonsenseqa,xnli,tydiqa-goldp,tatoeba} "$M"/ud/{UD_English-EWT,UD_German-GSD,UD_French-GSD,UD_Chinese-GSD}
+cp $F/hellaswag/hellaswag_val.jsonl "$M/hellaswag/"
+cp $F/commonsenseqa/dev_rand_split.hf-format.jsonl "$M/commonsenseqa/"
+cp $F/xnli/my.genre.dev.tsv $F/xnli/sw.genre.dev.tsv "$M/xnli/"
+cp $F/tydiqa/tydiqa-goldp-dev-english.json "$M/tydiqa-goldp/tydiqa-goldp-train-english.json"
+cp $F/tydiqa/tydiqa-goldp-dev-english.json "$M/tydiqa-goldp/"
+for l in arabic finnish indonesian russian; do cp $F/tydiqa/tydiqa-goldp-dev-arabic.json "$M/tydiqa-goldp/tydiqa-goldp-dev-$l.json"; done
+cp $F/ud/en_ewt-ud-dev.conllu "$M/ud/UD_English-EWT/"
+cp $F/ud/en_ewt-ud-dev.conllu "$M/ud/UD_English-EWT/en_ewt-ud-test.conllu"
+cp $F/ud/de_gsd-ud-test.conllu "$M/ud/UD_German-GSD/"
+cp $F/ud/fr_gsd-ud-test.conllu "$M/ud/UD_French-GSD/"
+cp $F/ud/zh_gsd-ud-test.conllu "$M/ud/UD_Chinese-GSD/"
+for l in ara deu fra hin swh cmn; do printf 'a\nb\nc\n' > "$M/tatoeba/tatoeba.$l-eng.$l"; printf 'A\nB\nC\n' > "$M/tatoeba/tatoeba.$l-eng.eng"; done
+XSTILTS_DATA=$M "$XS" run examples/mini-study.json --out "$T/mini-run" --dry-run --throughput 100 >"$T/mini" 2>"$T/err" \
+  || fail "mini-study: $(cat "$T/err")"
+grep -q '^cells: 16 (4 rows x 4 targets x 1 seeds)$' "$T/mini" || fail "mini cells: $(grep '^cells' "$T/mini")"
+grep -q '^phase-1 jobs: 3 ' "$T/mini" || fail "mini jobs"
+# tatoeba: 6 languages x (3 + 3) lines; udpos: the EWT dev fixture's sentences as training data
+awk '$1 == "tatoeba" {print $5}' "$T/mini" | grep -qx 36 || fail "mini tatoeba: $(grep '^  tatoeba' "$T/mini")"
+ok
+
+# ---- --measure: the throughput measured with the real trainer, and said so ----
+"$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run --measure >"$T/plan4" 2>"$T/err" || fail "--measure: $(cat "$T/err")"
+grep -Eq '^throughput: [0-9]+ training tokens/s \(measured here: 2 updates of 4 x 256 tokens, [0-9.]+ s each;' "$T/plan4" \
+  || fail "--measure: $(grep throughput "$T/plan4")"
+grep -q '^throughput: 1000 training tokens/s (assumed, not measured' "$T/plan2" || fail "the default throughput is not said to be assumed"
+ok
+
+# ---- conventions: help, usage errors ----
+"$XS" run --help >"$T/a"; "$XS" help run >"$T/b"; cmp -s "$T/a" "$T/b" || fail "help run differs from run --help"
+grep -q '^usage: xstilts run CONFIG --out RUN' "$T/a" || fail "usage line"
+set +e; "$XS" run >"$T/out" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -qx "xstilts run: expected a CONFIG file (see xstilts run --help)" "$T/err" || fail "no args: $(cat "$T/err")"
+set +e; "$XS" run examples/xlmr-large-study.json >"$T/out" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -qx "xstilts run: --out RUN is required (see xstilts run --help)" "$T/err" || fail "no --out: $(cat "$T/err")"
+set +e; "$XS" run examples/xlmr-large-study.json --out x --measure --throughput 5 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "exclude each other" "$T/err" || fail "--measure with --throughput: $(cat "$T/err")"
+set +e; "$XS" run examples/xlmr-large-study.json --out x --frob 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -qx "xstilts run: unknown option '--frob' (see xstilts run --help)" "$T/err" || fail "unknown option"
+ok
+
 echo "cli_run_plan: $checks groups of checks passed"

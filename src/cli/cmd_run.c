@@ -5,6 +5,7 @@
 #include "core/check.h"
 #include "core/util.h"
 #include "run/config.h"
+#include "run/measure.h"
 #include "run/plan.h"
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts run CONFIG --out RUN [--dry-run] [--force] [--model DIR] [--data DIR]\n"
-            "                   [--throughput TOKENS_PER_S]\n"
+            "                   [--throughput TOKENS_PER_S | --measure]\n"
             "\n"
             "The X-STILTs study described by CONFIG (JSON, docs/RUN.md): rows of intermediate tasks x XTREME targets\n"
             "x seeds. Every key is checked (errors name CONFIG:line:column and the JSON path) and every file the plan\n"
@@ -32,6 +33,8 @@ static void usage(FILE *f) {
             "  --data DIR       XTREME's download/ folder instead of CONFIG's \"data\"\n"
             "  --throughput N   training tokens per second for the hours (default %.0f: an assumed figure, not\n"
             "                   measured here; prediction tokens count a third)\n"
+            "  --measure        measure the throughput instead: 1 + 2 timed updates of the real trainer (forward,\n"
+            "                   backward, AdamW) on the model, batch and max_len of the first trained target, full rows\n"
             "\n"
             "Without --dry-run the plan is written to RUN/run.json; executing it (training, prediction, scoring)\n"
             "is not implemented yet and the command exits 1 saying so.\n",
@@ -55,7 +58,7 @@ static int mkdir_one(const char *p, XsErr *err) {
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *out = NULL, *v;
     RunOverrides ov = {NULL, NULL};
-    int dry = 0, force = 0;
+    int dry = 0, force = 0, measure = 0;
     OptDouble thr = {RUN_DEFAULT_THROUGHPUT, 0};
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
@@ -65,11 +68,13 @@ int cmd_run(int argc, char **argv) {
         else if (arg_double_in(argc, argv, &i, "--throughput", 1e-3, 1e12, &thr)) {}
         else if (arg_flag(argv, i, "--dry-run")) dry = 1;
         else if (arg_flag(argv, i, "--force")) force = 1;
+        else if (arg_flag(argv, i, "--measure")) measure = 1;
         else if (argv[i][0] != '-' && !config) config = argv[i];
         else arg_unknown("run", argv[i]);
     }
     if (!config) usage_error("expected a CONFIG file");
     if (!out) usage_error("--out RUN is required");
+    if (measure && thr.set) usage_error("--measure and --throughput exclude each other");
     XsErr err = {0};
     RunConfig cfg;
     if (run_config_load(config, &ov, &cfg, &err)) return fail(&err);
@@ -83,8 +88,23 @@ int cmd_run(int argc, char **argv) {
     }
     int rc = 1;
     if (run_plan_build(&plan, &cfg, have_run ? out : NULL, &err)) goto fail_cfg;
+    if (measure) {
+        int b = 4, L = 256;
+        for (int i = 0; i < plan.ncells; i++)
+            if (cfg.targets[plan.cells[i].target].info->type != TASK_RETRIEVAL) {
+                b = plan.cells[i].hp.train.batch;
+                L = plan.cells[i].hp.max_len;
+                break;
+            }
+        Throughput tp;
+        fprintf(stderr, "xstilts run: measuring the throughput: 3 updates of %d x %d tokens on %s ...\n", b, L, cfg.model);
+        if (run_measure_throughput(cfg.model, b, L, 2, &tp, &err)) goto fail_plan;
+        thr.v = tp.tokens_per_s;
+        snprintf(plan.throughput_how, sizeof plan.throughput_how, "measured here: %d updates of %d x %d tokens, %.2f s each",
+                 tp.steps, tp.batch, tp.max_len, tp.step_s);
+    } else if (thr.set) snprintf(plan.throughput_how, sizeof plan.throughput_how, "--throughput");
+    else snprintf(plan.throughput_how, sizeof plan.throughput_how, "assumed, not measured: --measure or --throughput");
     if (run_plan_count(&plan, thr.v, &err)) goto fail_plan;
-    if (!thr.set) fprintf(stderr, "xstilts run: hours at an assumed %.0f training tokens/s (not measured; --throughput)\n", thr.v);
     int nstale = 0;
     for (int i = 0; i < plan.ncells; i++) nstale += plan.cells[i].state == RS_STALE;
     for (int i = 0; i < plan.njobs; i++) nstale += plan.jobs[i].state == RS_STALE;

@@ -144,24 +144,36 @@ static int check_keys(Ctx *c, const json_t *obj, const char *path, const char *c
     return 0;
 }
 
-/* ${VAR} and ${VAR:-default} from the environment. */
+/* ${VAR} and ${VAR:-default} from the environment; the default may itself hold ${...}. */
 static int expand_env(Ctx *c, const char *path, const char *s, char *out, size_t cap) {
     size_t k = 0;
     for (const char *p = s; *p;) {
         if (p[0] == '$' && p[1] == '{') {
-            const char *e = strchr(p, '}');
-            if (!e) return JERR(c, path, "unclosed ${ in \"%s\"", s);
-            char name[128];
-            const char *dflt = NULL;
+            const char *e = p + 2;
+            int depth = 1;
+            while (*e && depth) {
+                if (e[0] == '$' && e[1] == '{') { depth++; e += 2; continue; }
+                if (*e == '}' && --depth == 0) break;
+                e++;
+            }
+            if (!*e) return JERR(c, path, "unclosed ${ in \"%s\"", s);
+            char name[1024];
             size_t n = (size_t)(e - p - 2);
             if (n == 0 || n >= sizeof name) return JERR(c, path, "bad ${...} in \"%s\"", s);
             memcpy(name, p + 2, n);
             name[n] = 0;
             char *colon = strstr(name, ":-");
+            const char *dflt = NULL;
             if (colon) { *colon = 0; dflt = colon + 2; }
             const char *v = getenv(name);
-            if (!v || !*v) v = dflt;
-            if (!v) return JERR(c, path, "\"%s\": the environment variable %s is not set (or write ${%s:-default})", s, name, name);
+            char dbuf[4096];
+            if (!v || !*v) {
+                if (!dflt)
+                    return JERR(c, path, "\"%s\": the environment variable %s is not set (or write ${%s:-default})", s, name,
+                                name);
+                if (expand_env(c, path, dflt, dbuf, sizeof dbuf)) return -1;
+                v = dbuf;
+            }
             size_t vl = strlen(v);
             if (k + vl >= cap) return JERR(c, path, "path too long");
             memcpy(out + k, v, vl);
@@ -216,12 +228,27 @@ static int get_dir(Ctx *c, const json_t *root, const char *key, const char *base
     return 0;
 }
 
+/* The English names of languages, as TyDi QA names its files (tydiqa-goldp-dev-arabic.json): {language}. */
+static const char *language_name(const char *code) {
+    static const char *const N[][2] = {{"ar", "arabic"}, {"bn", "bengali"}, {"de", "german"}, {"el", "greek"},
+                                       {"en", "english"}, {"es", "spanish"}, {"fi", "finnish"}, {"fr", "french"},
+                                       {"hi", "hindi"}, {"id", "indonesian"}, {"ja", "japanese"}, {"ko", "korean"},
+                                       {"ru", "russian"}, {"sw", "swahili"}, {"te", "telugu"}, {"th", "thai"},
+                                       {"tr", "turkish"}, {"vi", "vietnamese"}, {"zh", "chinese"}};
+    for (size_t i = 0; i < sizeof N / sizeof N[0]; i++)
+        if (!strcmp(N[i][0], code)) return N[i][1];
+    return code;
+}
+
 static void subst_lang(const char *tmpl, const char *lang, char *out, size_t cap) {
     size_t k = 0;
     for (const char *p = tmpl; *p && k + 1 < cap;) {
         if (!strncmp(p, "{lang}", 6)) {
             k += (size_t)snprintf(out + k, cap - k, "%s", lang);
             p += 6;
+        } else if (!strncmp(p, "{language}", 10)) {
+            k += (size_t)snprintf(out + k, cap - k, "%s", language_name(lang));
+            p += 10;
         } else out[k++] = *p++;
     }
     out[k < cap ? k : cap - 1] = 0;
@@ -386,6 +413,7 @@ static int parse_target(Ctx *c, RunConfig *cfg, const json_t *paths, const json_
     char op[128];
     int trainable = t->info->type != TASK_RETRIEVAL;
     const char *tmpl[4] = {L->train, L->dev, L->eval_dev, L->test};
+    const json_t *per_lang[4] = {NULL, NULL, NULL, NULL};   /* eval_dev / test given per language: {lang: path(s)} */
     static const char *const KEY[4] = {"train", "dev", "eval_dev", "test"};
     for (int k = 0; k < 4; k++) {
         json_t *o = path_override(paths, name, KEY[k]);
@@ -395,7 +423,25 @@ static int parse_target(Ctx *c, RunConfig *cfg, const json_t *paths, const json_
         else if (json_is_string(o)) {
             if (!json_string_length(o)) return JERR(c, op, "expected a path, found an empty string");
             tmpl[k] = json_string_value(o);
-        } else return JERR(c, op, "expected a path (a string; {lang} = the language) or null");
+        } else if (k >= 2 && json_is_object(o)) {
+            per_lang[k] = o;
+            tmpl[k] = NULL;
+            const char *lk;
+            json_t *lv;
+            json_object_foreach((json_t *)o, lk, lv) {
+                char lp[160];
+                snprintf(lp, sizeof lp, "%s.%s", op, lk);
+                int listed = 0;
+                for (int li = 0; li < t->nlangs; li++) listed |= !strcmp(t->langs[li], lk);
+                if (!listed) return JERR(c, lp, "\"%s\" is not one of the target's languages (%s.langs)", lk, t->jpath);
+                int nf = L->kind == RF_LINES ? (!strcmp(name, "bucc2018") && k == 2 ? 3 : 2) : 1;
+                if (nf == 1 && !json_is_string(lv)) return JERR(c, lp, "expected a path (a string)");
+                if (nf > 1 && (!json_is_array(lv) || (int)json_array_size(lv) != nf))
+                    return JERR(c, lp, "expected [%s]", nf == 3 ? "sentences, English sentences, gold pairs" : "sentences, English sentences");
+            }
+        } else
+            return JERR(c, op, "expected a path (a string; {lang} / {language} = the language's code / name)%s or null",
+                        k >= 2 ? ", an object {lang: path}" : "");
         if (!trainable && k < 2 && tmpl[k]) return JERR(c, op, "%s is a retrieval task: it has no %s file", name, KEY[k]);
     }
     char where[128];
@@ -425,25 +471,53 @@ static int parse_target(Ctx *c, RunConfig *cfg, const json_t *paths, const json_
     for (int li = 0; li < t->nlangs; li++) {
         const char *lang = t->langs[li];
         for (int k = 2; k < 4; k++) {
-            if (!tmpl[k]) continue;
-            if (k == 2 && csv_has(L->no_dev, lang) && !path_override(paths, name, "eval_dev")) continue;
             RunFileRole role = k == 2 ? RFR_EVAL_DEV : RFR_EVAL_TEST;
-            int unl = k == 3 && (L->kind == RF_PAIR || L->kind == RF_TAG);
-            if (L->kind == RF_LINES) {
-                /* retrieval: prefix.{lang}, prefix.en (+ prefix.gold for BUCC dev) */
-                char pre[4096], f1[4200];
-                subst_lang(tmpl[k], lang, pre, sizeof pre);
-                snprintf(f1, sizeof f1, "%s.%s", pre, lang);
-                if (add_file(c, where, &t->files, root, f1, lang, name, RF_LINES, role, -1, 0)) return -1;
-                snprintf(f1, sizeof f1, "%s.en", pre);
-                if (add_file(c, where, &t->files, root, f1, lang, name, RF_LINES, role, -1, 0)) return -1;
-                if (!strcmp(name, "bucc2018") && k == 2) {
-                    snprintf(f1, sizeof f1, "%s.gold", pre);
-                    if (add_file(c, where, &t->files, root, f1, lang, name, RF_LINES, role, -1, 0)) return -1;
+            const char *given[3] = {NULL, NULL, NULL};
+            char gbuf[3][4096];
+            char lp[160];
+            snprintf(lp, sizeof lp, "paths.%s.%s.%s", name, KEY[k], lang);
+            if (per_lang[k]) {
+                json_t *lv = json_object_get(per_lang[k], lang);
+                if (!lv) continue; /* this language has no such split */
+                for (int q = 0; q < 3; q++) {
+                    json_t *e = json_is_array(lv) ? json_array_get(lv, (size_t)q) : q == 0 ? lv : NULL;
+                    if (!e) break;
+                    char qp[200];
+                    snprintf(qp, sizeof qp, json_is_array(lv) ? "%s[%d]" : "%s", lp, q);
+                    if (!json_is_string(e)) return JERR(c, qp, "expected a path (a string)");
+                    if (expand_env(c, qp, json_string_value(e), gbuf[q], sizeof gbuf[q])) return -1;
+                    given[q] = gbuf[q];
                 }
+            } else {
+                if (!tmpl[k]) continue;
+                if (k == 2 && csv_has(L->no_dev, lang) && !path_override(paths, name, "eval_dev")) continue;
+            }
+            const char *src = per_lang[k] ? lp : where;
+            if (L->kind == RF_LINES) {
+                /* retrieval: prefix.{lang}, prefix.en (+ prefix.gold for BUCC dev), or the files given */
+                int bucc_dev = !strcmp(name, "bucc2018") && k == 2;
+                char pre[4096], f[3][4200];
+                if (!given[0]) {
+                    subst_lang(tmpl[k], lang, pre, sizeof pre);
+                    snprintf(f[0], sizeof f[0], "%s.%s", pre, lang);
+                    snprintf(f[1], sizeof f[1], "%s.en", pre);
+                    snprintf(f[2], sizeof f[2], "%s.gold", pre);
+                } else
+                    for (int q = 0; q < 3; q++) snprintf(f[q], sizeof f[q], "%s", given[q] ? given[q] : "");
+                for (int q = 0; q < 2 + bucc_dev; q++)
+                    if (add_file(c, src, &t->files, root, f[q], lang, name, RF_LINES, role, -1, 0)) return -1;
                 continue;
             }
-            if (add_file(c, where, &t->files, root, tmpl[k], lang, name, L->kind, role, format, unl)) return -1;
+            /* labels: XTREME's test files ship without; a file given here is read as its name says */
+            int unl = k == 3 && (L->kind == RF_PAIR || L->kind == RF_TAG) && !path_override(paths, name, KEY[k]);
+            const char *file = given[0] ? given[0] : tmpl[k];
+            if (path_override(paths, name, KEY[k]) && (L->kind == RF_PAIR || L->kind == RF_TAG)) {
+                char probe[4096];
+                subst_lang(file, lang, probe, sizeof probe);
+                if (L->kind == RF_PAIR) { PairFormat pf; int u = 0; if (!pair_format_guess(probe, &pf, &u)) unl = u; }
+                else { TagFormat tf; int u = 0; char gl[16]; if (!tag_format_guess(probe, &tf, &u, gl)) unl = u; }
+            }
+            if (add_file(c, src, &t->files, root, file, lang, name, L->kind, role, format, unl)) return -1;
         }
     }
     return 0;

@@ -660,7 +660,8 @@ void run_plan_print(const RunPlan *p, FILE *f) {
                 num(C->updates, b), num(C->train_tokens, c), num(C->eval_examples, d), num(C->eval_tokens, e), C->hours);
     }
     for (int i = 0; i < p->ncells; i++) h2 += p->cells[i].hours;
-    fprintf(f, "\nthroughput: %.0f training tokens/s (prediction tokens counted at a third)\n", p->throughput);
+    fprintf(f, "\nthroughput: %.0f training tokens/s (%s; prediction tokens counted at a third)\n", p->throughput,
+            p->throughput_how[0] ? p->throughput_how : "given");
     fprintf(f, "estimated hours: phase 1 %.1f + cells %.1f = %.1f (all %d jobs and %d cells; early stopping can only "
                "shorten phase 2)\n", h1, h2, h1 + h2, p->njobs, p->ncells);
 }

@@ -51,6 +51,7 @@ typedef struct RunPlan {
     PlanJob *jobs;
     PlanCell *cells;
     double throughput;        /* training tokens per second (forward + backward) used for hours */
+    char throughput_how[200]; /* where the figure comes from ("measured: ...", "--throughput", "assumed"), printed */
     int counted;              /* examples and tokens filled in (run_plan_count) */
 } RunPlan;
 
