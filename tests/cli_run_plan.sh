@@ -245,6 +245,14 @@ bad syntax '2:21: invalid JSON: '
 mk dup_key "$HEAD
  \"targets\": [\"xnli\"], \"targets\": [\"pawsx\"], \"rows\": []}"
 bad dup_key '2:.*invalid JSON: duplicate object key'
+mk retrieval_hparams "$HEAD
+ \"targets\": [{\"task\": \"tatoeba\", \"hparams\": {\"layer\": 7, \"lr\": 1e-5}}],
+ \"rows\": [{\"name\": \"baseline\", \"intermediate\": []}]}"
+bad retrieval_hparams '2:64: targets\[0\]\.hparams\.lr: "lr" does not apply here \(a retrieval target takes max_len, layer and pool\)$'
+mk phase1_scope "$HEAD
+ \"targets\": [\"xnli\"],
+ \"rows\": [{\"name\": \"m\", \"intermediate\": [\"mnli\"], \"hparams\": {\"patience\": 3}}]}"
+bad phase1_scope '3:75: rows\[0\]\.hparams\.patience: "patience" does not apply here \(phase 1 trains its epochs'
 mk two_baselines "$HEAD
  \"targets\": [\"xnli\"],
  \"rows\": [{\"name\": \"b1\", \"intermediate\": []}, {\"name\": \"b2\", \"intermediate\": []}]}"
@@ -272,6 +280,11 @@ grep -q '^cells: 16 (4 rows x 4 targets x 1 seeds)$' "$T/mini" || fail "mini cel
 grep -q '^phase-1 jobs: 3 ' "$T/mini" || fail "mini jobs"
 # tatoeba: 6 languages x (3 + 3) lines; udpos: the EWT dev fixture's sentences as training data
 awk '$1 == "tatoeba" {print $5}' "$T/mini" | grep -qx 36 || fail "mini tatoeba: $(grep '^  tatoeba' "$T/mini")"
+ok
+
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/r" --model "$T/nope" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -qx "xstilts run: $T/nope: --model: not a folder (a model folder in Hugging Face layout)" "$T/err" \
+  || fail "--model missing: $(cat "$T/err")"
 ok
 
 # ---- --measure: the throughput measured with the real trainer, and said so ----

@@ -144,6 +144,34 @@ static int check_keys(Ctx *c, const json_t *obj, const char *path, const char *c
     return 0;
 }
 
+/* Hyperparameter keys that mean nothing where they were written: an error naming the key. only: the keys
+ * allowed (NULL-terminated) or NULL; never: keys refused (NULL-terminated) or NULL. */
+static int hp_scope(Ctx *c, const json_t *obj, const char *path, const char *const *only, const char *const *never,
+                    const char *why) {
+    if (!json_is_object(obj)) return 0; /* hparams_apply_json reports the type */
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        int bad = 0;
+        if (only) {
+            bad = 1;
+            for (int i = 0; only[i]; i++) bad &= !!strcmp(only[i], key);
+        }
+        if (never)
+            for (int i = 0; never[i]; i++) bad |= !strcmp(never[i], key);
+        if (bad) {
+            char kp[256];
+            jp(kp, sizeof kp, path, key);
+            return JERR(c, kp, "\"%s\" does not apply here (%s)", key, why);
+        }
+    }
+    return 0;
+}
+
+static const char *const RETRIEVAL_KEYS[] = {"max_len", "layer", "pool", NULL};
+static const char *const TRAINED_ONLY_NOT[] = {"layer", "pool", NULL};
+static const char *const PHASE1_NOT[] = {"layer", "pool", "eval_every", "eval_examples", "patience", "restore_best", NULL};
+
 /* ${VAR} and ${VAR:-default} from the environment; the default may itself hold ${...}. */
 static int expand_env(Ctx *c, const char *path, const char *s, char *out, size_t cap) {
     size_t k = 0;
@@ -388,6 +416,15 @@ static int parse_target(Ctx *c, RunConfig *cfg, const json_t *paths, const json_
         name = json_string_value(n);
         langs = json_object_get(v, "langs");
         t->hparams = json_object_get(v, "hparams");
+        const TaskInfo *ti = task_find(name);
+        char hp[64];
+        snprintf(hp, sizeof hp, "%s.hparams", t->jpath);
+        if (ti && ti->type == TASK_RETRIEVAL &&
+            hp_scope(c, t->hparams, hp, RETRIEVAL_KEYS, NULL, "a retrieval target takes max_len, layer and pool"))
+            return -1;
+        if (ti && ti->type != TASK_RETRIEVAL &&
+            hp_scope(c, t->hparams, hp, NULL, TRAINED_ONLY_NOT, "layer and pool are for retrieval targets"))
+            return -1;
     } else return JERR(c, t->jpath, "expected a task name or {\"task\": ..., \"langs\": [...], \"hparams\": {...}}");
     const TargetLayout *L = layout_find(name);
     if (!L) {
@@ -807,6 +844,8 @@ static int parse_row(Ctx *c, RunConfig *cfg, const json_t *paths, const json_t *
     r->target_hparams = json_object_get(v, "target_hparams");
     snprintf(p, sizeof p, "%s.hparams", r->jpath);
     if (r->ntasks == 0 && rh) return JERR(c, p, "the baseline row has no phase 1; use \"target_hparams\"");
+    if (hp_scope(c, rh, p, NULL, PHASE1_NOT, "phase 1 trains its epochs: no early stopping, no retrieval"))
+        return -1;
     if (hparams_apply_json(&r->hp, cfg->hparams, c->file, c->text, "hparams", c->err) ||
         hparams_apply_json(&r->hp, cfg->intermediate_hparams, c->file, c->text, "intermediate_hparams", c->err) ||
         hparams_apply_json(&r->hp, rh, c->file, c->text, p, c->err))
@@ -901,8 +940,16 @@ static int load(const char *path, const RunOverrides *ov, RunConfig *cfg, XsErr 
     if (!cfg->intermediate_data) cfg->intermediate_data = xstrdup(cfg->data);
     if (get_dir(&c, root, "translations", base, 0, &cfg->translations)) goto out;
     if (!cfg->translations) cfg->translations = join(cfg->data, "xtreme_translations");
-    if (!is_dir(cfg->model)) { rc = JERR(&c, ov && ov->model ? NULL : "model", "%s: not a folder (a model folder in Hugging Face layout)", cfg->model); goto out; }
-    if (!is_dir(cfg->data)) { rc = JERR(&c, ov && ov->data ? NULL : "data", "%s: not a folder (XTREME's download/)", cfg->data); goto out; }
+    if (!is_dir(cfg->model)) {
+        rc = ov && ov->model ? err_set(err, cfg->model, 0, "--model: not a folder (a model folder in Hugging Face layout)")
+                             : JERR(&c, "model", "%s: not a folder (a model folder in Hugging Face layout)", cfg->model);
+        goto out;
+    }
+    if (!is_dir(cfg->data)) {
+        rc = ov && ov->data ? err_set(err, cfg->data, 0, "--data: not a folder (XTREME's download/)")
+                            : JERR(&c, "data", "%s: not a folder (XTREME's download/)", cfg->data);
+        goto out;
+    }
 
     cfg->hparams = json_object_get(root, "hparams");
     cfg->intermediate_hparams = json_object_get(root, "intermediate_hparams");
@@ -911,6 +958,9 @@ static int load(const char *path, const RunOverrides *ov, RunConfig *cfg, XsErr 
         hparams_defaults(&scratch, HP_TARGET, "xnli", TASK_CLASSIFICATION);
         if (hparams_apply_json(&scratch, cfg->hparams, path, cfg->text, "hparams", err)) goto out;
         if (hparams_apply_json(&scratch, cfg->intermediate_hparams, path, cfg->text, "intermediate_hparams", err)) goto out;
+        if (hp_scope(&c, cfg->intermediate_hparams, "intermediate_hparams", NULL, PHASE1_NOT,
+                     "phase 1 trains its epochs: no early stopping, no retrieval"))
+            goto out;
     }
 
     json_t *paths = json_object_get(root, "paths");
