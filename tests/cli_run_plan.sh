@@ -142,6 +142,26 @@ n=$(diff <(grep '"config_hash"' "$T/run/run.json") <(grep '"config_hash"' "$T/ru
 [ "$n" -eq 43 ] || fail "an xnli lr override changed $n hashes, want 42 cells + the config's"
 ok
 
+# a row's phase-1 setting changes its 3 jobs, its 9 x 3 cells and the config hash, nothing else
+sed 's/{"name": "mnli", "intermediate": \["mnli"\]}/{"name": "mnli", "intermediate": ["mnli"], "hparams": {"lr": 2e-5}}/' \
+  examples/xlmr-large-study.json > "$T/study3.json"
+sed -i "s|\"model\": \"\${XSTILTS_MODEL}\"|\"model\": \"$T/model\"|" "$T/study3.json"
+set +e; "$XS" run "$T/study3.json" --out "$T/run3" >/dev/null 2>"$T/err"; set -e
+[ -f "$T/run3/run.json" ] || fail "run3: $(cat "$T/err")"
+n=$(diff <(grep '"config_hash"' "$T/run/run.json") <(grep '"config_hash"' "$T/run3/run.json") | grep -c '^<' || true)
+[ "$n" -eq 31 ] || fail "a phase-1 lr override of one row changed $n hashes, want 3 jobs + 27 cells + the config's"
+# the same data in another folder: the same hashes (files are identified by relative path and size)
+cp -r "$D" "$T/download-moved"
+"$XS" run examples/xlmr-large-study.json --out "$T/none" --dry-run --data "$T/download-moved" >"$T/plan-moved" 2>/dev/null \
+  || fail "dry-run with --data"
+[ "$(grep '^config_hash: ' "$T/plan-moved")" = "config_hash: $h1" ] || fail "moving the data changed the config hash"
+# one byte more in one test file: that target's cells change
+printf 'x\ty\n' >> "$T/download-moved/pawsx/test-ko.tsv"
+"$XS" run examples/xlmr-large-study.json --out "$T/none" --dry-run --data "$T/download-moved" >"$T/plan-moved2" 2>/dev/null \
+  || fail "dry-run with a changed file"
+[ "$(grep '^config_hash: ' "$T/plan-moved2")" != "config_hash: $h1" ] || fail "a changed file left the config hash as it was"
+ok
+
 # ---- cell state from the run folder ----
 # the cell (mnli, xnli, seed 1): its hash from run.json (hashes follow in cell order: rows x targets x seeds)
 cell_hash=$(awk '/"cells": \[/{c=1} c && /"config_hash"/{n++; if (n == 1 + 9*3) {gsub(/[",]/, "", $2); print $2; exit}}' "$T/run/run.json")
