@@ -162,6 +162,18 @@ printf 'x\ty\n' >> "$T/download-moved/pawsx/test-ko.tsv"
 [ "$(grep '^config_hash: ' "$T/plan-moved2")" != "config_hash: $h1" ] || fail "a changed file left the config hash as it was"
 ok
 
+# run.json of another config in the run folder is named
+"$XS" run "$T/study2.json" --out "$T/run" --dry-run >/dev/null 2>"$T/err" || fail "dry-run study2 on run: $(cat "$T/err")"
+grep -q "$T/run/run.json was written by another config (config_hash ${h1:0:16}..." "$T/err" || fail "no note: $(cat "$T/err")"
+# the global block's early stopping is phase 2's: phase 1 resolves to eval_every 0, the cells to 50
+printf '{"model": "%s", "data": "%s", "intermediate_data": "%s", "hparams": {"eval_every": 50, "patience": 4},\n "targets": ["xnli"], "rows": [{"name": "m", "intermediate": ["mnli"]}]}\n' \
+  "$T/model" "$D" "$I" > "$T/es.json"
+set +e; "$XS" run "$T/es.json" --out "$T/run-es" >/dev/null 2>"$T/err"; set -e
+[ -f "$T/run-es/run.json" ] || fail "es: $(cat "$T/err")"
+[ "$(grep -c '"eval_every": 0$' "$T/run-es/run.json")" -eq 1 ] && [ "$(grep -c '"eval_every": 50,' "$T/run-es/run.json")" -eq 1 ] \
+  && [ "$(grep -c '"patience": 4,' "$T/run-es/run.json")" -eq 1 ] || fail "phase-1 early stopping: $(grep -E 'eval_every|patience' "$T/run-es/run.json")"
+ok
+
 # ---- cell state from the run folder ----
 # the cell (mnli, xnli, seed 1): its hash from run.json (hashes follow in cell order: rows x targets x seeds)
 cell_hash=$(awk '/"cells": \[/{c=1} c && /"config_hash"/{n++; if (n == 1 + 9*3) {gsub(/[",]/, "", $2); print $2; exit}}' "$T/run/run.json")

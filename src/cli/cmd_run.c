@@ -105,6 +105,11 @@ int cmd_run(int argc, char **argv) {
     } else if (thr.set) snprintf(plan.throughput_how, sizeof plan.throughput_how, "--throughput");
     else snprintf(plan.throughput_how, sizeof plan.throughput_how, "assumed, not measured: --measure or --throughput");
     if (run_plan_count(&plan, thr.v, &err)) goto fail_plan;
+    char prev[65] = "";
+    if (have_run && run_folder_hash(out, prev, &err)) goto fail_plan;
+    if (prev[0] && strcmp(prev, plan.config_hash))
+        fprintf(stderr, "xstilts run: %s/run.json was written by another config (config_hash %.16s..., now %.16s...); "
+                        "the cells it changed are stale\n", out, prev, plan.config_hash);
     int nstale = 0;
     for (int i = 0; i < plan.ncells; i++) nstale += plan.cells[i].state == RS_STALE;
     for (int i = 0; i < plan.njobs; i++) nstale += plan.jobs[i].state == RS_STALE;

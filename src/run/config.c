@@ -846,8 +846,9 @@ static int parse_row(Ctx *c, RunConfig *cfg, const json_t *paths, const json_t *
     if (r->ntasks == 0 && rh) return JERR(c, p, "the baseline row has no phase 1; use \"target_hparams\"");
     if (hp_scope(c, rh, p, NULL, PHASE1_NOT, "phase 1 trains its epochs: no early stopping, no retrieval"))
         return -1;
-    if (hparams_apply_json(&r->hp, cfg->hparams, c->file, c->text, "hparams", c->err) ||
-        hparams_apply_json(&r->hp, cfg->intermediate_hparams, c->file, c->text, "intermediate_hparams", c->err) ||
+    if (hparams_apply_json(&r->hp, cfg->hparams, c->file, c->text, "hparams", c->err)) return -1;
+    r->hp.eval_every = 0; /* the global block's early stopping is phase 2's: phase 1 trains its epochs */
+    if (hparams_apply_json(&r->hp, cfg->intermediate_hparams, c->file, c->text, "intermediate_hparams", c->err) ||
         hparams_apply_json(&r->hp, rh, c->file, c->text, p, c->err))
         return -1;
     for (int k = 0; k < r->ntasks; k++)

@@ -139,6 +139,8 @@ static int read_hash(const char *dir, const char *name, char out[65], XsErr *err
     return 0;
 }
 
+int run_folder_hash(const char *run_dir, char out[65], XsErr *err) { return read_hash(run_dir, "run.json", out, err); }
+
 /* done: the final file with this hash; stale: a final or started file with another hash; partial: started with
  * this hash or anything else in the folder; to do: nothing there. */
 static int detect_state(const char *dir, const char *final_name, const char *hash, RunState *st, XsErr *err) {

@@ -67,6 +67,8 @@ void run_plan_free(RunPlan *p);
 json_t *run_plan_resolved(const RunPlan *p);
 /* Writes RUN/run.json (atomically): run_plan_resolved + "config_hash" + the jobs and cells with their hashes. */
 int run_plan_write(const RunPlan *p, const char *run_dir, XsErr *err);
+/* The config_hash of RUN/run.json into out ("" when there is no run.json); -1 + err when it is unreadable. */
+int run_folder_hash(const char *run_dir, char out[65], XsErr *err);
 /* The human-readable plan. */
 void run_plan_print(const RunPlan *p, FILE *f);
 
