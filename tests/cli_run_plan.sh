@@ -131,6 +131,13 @@ grep -q "not implemented yet: nothing was trained" "$T/err" || fail "run: $(cat 
 h1=$(grep '^config_hash: ' "$T/plan" | cut -d' ' -f2)
 grep -q "^  \"config_hash\": \"$h1\"" "$T/run/run.json" || fail "run.json's config_hash differs from the dry-run's $h1"
 [ ! -e "$T/run/cells" ] || fail "cells folder made though nothing ran"
+# what xstilts report reads from run.json: the title, rows and targets with their "name"s in order, seeds
+grep -q '^  "title": "X-STILTs on XLM-R Large' "$T/run/run.json" || fail "run.json title"
+[ "$(grep -o '^      "name": "[a-z0-9.-]*"' "$T/run/run.json" | head -14 | tr -d ' \n')" = \
+  "$(printf '"name":"%s"' baseline anli mnli qqp squad squad2 hellaswag ccg cosmosqa commonsenseqa multitask mnli-mlm mnli-translated squad-translated)" ] \
+  || fail "run.json row names: $(grep -o '^      "name": "[a-z0-9.-]*"' "$T/run/run.json" | head -14)"
+[ "$(grep -o '^      "name": "[a-z0-9.-]*"' "$T/run/run.json" | sed -n '15,$p' | tr -d ' \n')" = \
+  "$(printf '"name":"%s"' xnli pawsx udpos panx xquad mlqa tydiqa bucc2018 tatoeba)" ] || fail "run.json target names"
 ok
 
 # ---- hashes: a target override changes exactly that target's cells (14 rows x 3 seeds) and the config hash ----

@@ -900,6 +900,7 @@ void run_config_free(RunConfig *cfg) {
     free(cfg->seeds);
     free(cfg->file);
     free(cfg->text);
+    free(cfg->title);
     free(cfg->model);
     free(cfg->data);
     free(cfg->intermediate_data);
@@ -919,7 +920,7 @@ static int load(const char *path, const RunOverrides *ov, RunConfig *cfg, XsErr 
     Ctx c = {path, cfg->text, err};
     const json_t *root = cfg->root;
     if (!json_is_object(root)) return JERR(&c, "", "expected a JSON object");
-    static const char *const K[] = {"format", "version", "description", "model", "data", "intermediate_data",
+    static const char *const K[] = {"format", "version", "title", "description", "model", "data", "intermediate_data",
                                     "translations", "paths", "rows", "targets", "seeds", "hparams",
                                     "intermediate_hparams", NULL};
     if (check_keys(&c, root, "", K)) return -1;
@@ -930,6 +931,9 @@ static int load(const char *path, const RunOverrides *ov, RunConfig *cfg, XsErr 
         return JERR(&c, "version", "expected %d (the only version of this format)", RUN_FORMAT_VERSION);
     json_t *d = json_object_get(root, "description");
     if (d && !json_is_string(d)) return JERR(&c, "description", "expected a string");
+    json_t *ti = json_object_get(root, "title");
+    if (ti && !json_is_string(ti)) return JERR(&c, "title", "expected a string");
+    if (ti) cfg->title = xstrdup(json_string_value(ti));
 
     char *base = dir_of(path);
     int rc = -1;

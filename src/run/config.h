@@ -72,6 +72,7 @@ typedef struct RunTarget {
 typedef struct RunConfig {
     char *file;                  /* the config's path */
     char *text;                  /* its text (for line:column of values) */
+    char *title;                 /* "title" (reports' heading), or NULL */
     json_t *root;
     char *model;                 /* resolved folders */
     char *data;                  /* XTREME download/ */

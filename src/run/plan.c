@@ -246,7 +246,7 @@ json_t *run_plan_resolved(const RunPlan *p) {
     json_t *targets = json_array();
     for (int t = 0; t < cfg->ntargets; t++) {
         const RunTarget *T = &cfg->targets[t];
-        json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:o, s:o}", "task", T->info->name, "type",
+        json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "name", T->info->name, "task", T->info->name, "type",
                                                  T->info->type == TASK_RETRIEVAL ? "retrieval" : "trained", "major_metric",
                                                  T->info->major_metric, "langs", langs_json(T), "files", files_json(&T->files)));
     }
@@ -276,6 +276,7 @@ int run_plan_write(const RunPlan *p, const char *run_dir, XsErr *err) {
     json_t *o = run_plan_resolved(p);
     json_object_set_new(o, "config_hash", json_string(p->config_hash));
     json_object_set_new(o, "config_file", json_string(p->cfg->file));
+    if (p->cfg->title) json_object_set_new(o, "title", json_string(p->cfg->title));
     json_object_set_new(o, "model", json_string(p->cfg->model));
     json_object_set_new(o, "data", json_string(p->cfg->data));
     json_object_set_new(o, "intermediate_data", json_string(p->cfg->intermediate_data));
