@@ -326,6 +326,13 @@ set +e; "$XS" run examples/xlmr-large-study.json --out "$T/r" --model "$T/nope" 
   || fail "--model missing: $(cat "$T/err")"
 ok
 
+mkdir -p "$T/noweights"
+for f in "$T/model"/*; do [ "${f##*/}" = model.safetensors ] || cp "$f" "$T/noweights/"; done
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/r" --dry-run --model "$T/noweights" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -qx "xstilts run: model: $T/noweights/model.safetensors: cannot open: No such file or directory" "$T/err" \
+  || fail "model without weights: $(cat "$T/err")"
+ok
+
 # ---- --measure: the throughput measured with the real trainer, and said so ----
 "$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run --measure >"$T/plan4" 2>"$T/err" || fail "--measure: $(cat "$T/err")"
 grep -Eq '^throughput: [0-9]+ training tokens/s \(measured here: 2 updates of 4 x 256 tokens, [0-9.]+ s each;' "$T/plan4" \

@@ -61,15 +61,11 @@ static int model_identity(const char *dir, char hex[65], XsErr *err) {
     char cfg_hex[65];
     uint64_t sz;
     if (sha256_file(p, cfg_hex, &sz, err)) return err_prefix(err, "model: not a model folder (Hugging Face layout): ");
-    json_t *o = json_pack("{s:s}", "config_sha256", cfg_hex);
-    json_t *w = json_object();
-    static const char *const W[] = {"model.safetensors", "pytorch_model.bin", NULL};
-    for (int i = 0; W[i]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, W[i]);
-        long long s = file_size(p);
-        if (s >= 0) json_object_set_new(w, W[i], json_integer(s));
-    }
-    json_object_set_new(o, "weights", w);
+    /* the weights xstilts reads (docs/MODEL_FORMAT.md: safetensors only), checked before anything starts */
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    if (file_check_readable(p, err)) return err_prefix(err, "model: ");
+    json_t *o = json_pack("{s:s, s:{s:I}}", "config_sha256", cfg_hex, "weights", "model.safetensors",
+                          (json_int_t)file_size(p));
     hash_json(o, hex);
     json_decref(o);
     return 0;
