@@ -310,6 +310,7 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
     if (log) {
         memset(log, 0, sizeof *log);
         log->step = tr->opt.step;
+        log->total = tr->total;
         log->task = ti;
         log->loss = loss_sum / tr->cfg.accum;
         log->lr = si.lr;

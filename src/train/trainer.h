@@ -76,6 +76,7 @@ typedef struct TrainTask {
 /* What one update did. */
 typedef struct TrainStepLog {
     int64_t step;           /* updates done after this one (1-based) */
+    int64_t total;          /* updates of the run (tr->total) */
     int task;               /* index of the task the update trained (the sampler's draw) */
     double loss;            /* mean of the micro-batches' losses (unscaled) */
     double lr;              /* learning rate the update used */
