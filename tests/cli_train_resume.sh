@@ -62,7 +62,7 @@ done
 # SIGINT: finish the update, checkpoint, exit 130; then resume
 out="$TMP/int"
 "$XS" train "${ARGS[@]}" --out "$out" 2>"$TMP/i.log" & pid=$!
-for _ in $(seq 1 300); do [ -s "$out/log.jsonl" ] && [ "$(wc -l <"$out/log.jsonl")" -ge 3 ] && break; sleep 0.05; done
+for _ in $(seq 1 1200); do [ -s "$out/log.jsonl" ] && [ "$(wc -l <"$out/log.jsonl")" -ge 3 ] && break; sleep 0.05; done
 kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 130 ] || fail "SIGINT: exit $rc, want 130 ($(tail -2 "$TMP/i.log"))"

@@ -32,14 +32,25 @@ void job_spec_defaults(JobSpec *s) {
     s->temperature = 1.0;
 }
 
+/* "pawsx, xnli, ...": the registry's tasks with a head, into buf. */
+static void trainable_list(char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < task_count() && n + 1 < cap; i++)
+        if (task_head_kind(task_at(i)) != HEAD_NKINDS) {
+            int w = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", task_at(i)->name);
+            if (w < 0 || (size_t)w >= cap - n) break;
+            n += (size_t)w;
+        }
+}
+
 int job_task_defaults(const char *task, TrainConfig *cfg, int *max_len, XsErr *err) {
     int is_mlm = !strcmp(task, "mlm");
     const TaskInfo *t = is_mlm ? NULL : task_find(task);
     if (!is_mlm && (!t || task_head_kind(t) == HEAD_NKINDS)) {
         char list[1024];
-        task_names_list(list, sizeof list);
-        return err_set(err, NULL, 0, "unknown task '%s' for training (expected one with a head: %s; or mlm)", task,
-                       list);
+        trainable_list(list, sizeof list);
+        return err_set(err, NULL, 0, "unknown task '%s' for training (expected %s or mlm)", task, list);
     }
     int qa = t && task_head_kind(t) == HEAD_SPAN_QA;
     cfg->lr = 1e-5;
@@ -139,9 +150,8 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
         t->info = task_find(ts->name);
         if (!t->info || task_head_kind(t->info) == HEAD_NKINDS) {
             char list[1024];
-            task_names_list(list, sizeof list);
-            return err_set(err, NULL, 0, "unknown task '%s' for training (expected one with a head: %s; or mlm)",
-                           ts->name, list);
+            trainable_list(list, sizeof list);
+            return err_set(err, NULL, 0, "unknown task '%s' for training (expected %s or mlm)", ts->name, list);
         }
         TaskDataOpts o = taskdata_opts_default();
         o.max_len = max_len;
