@@ -5,7 +5,8 @@
 # model.safetensors byte-identical to the uninterrupted run's; 1 and 2 OpenMP threads give the same bytes; SIGINT
 # exits 130 leaving a checkpoint of the last update, and resuming from it gives the same bytes; bad input (unknown
 # task, missing file, head / task mismatch on resume, config with a wrong type, a corrupt checkpoint: flipped byte,
-# truncated file) exits 1 with an error naming the file, and nothing in the run folder changes.
+# truncated file) exits 1 with an error naming the file, and nothing in the run folder changes; a two-task run
+# (pawsx + mlm) killed and resumed gives the same bytes too.
 set -eu
 XS=${XS:-build/xstilts}
 TMP=$(mktemp -d)
@@ -58,6 +59,18 @@ for trial in 1 2 3; do
     || fail "trial $trial: killed after ${delay}s (newest checkpoint ${at:-none}), resumed: different weights"
   echo "ok: killed after ${delay}s (newest checkpoint: ${at##*/}), resumed with $thr thread(s): identical ($(grep -o 'resuming from [^ ]*' "$TMP/r.log" | sed 's|.*/||' || echo 'started over'))"
 done
+
+# two tasks (PAWS-X pairs + MLM lines with dynamic masks, drawn by the sampler over one encoder): killed, resumed
+MT=(--task "pawsx:$PAWSX,mlm:tests/fixtures/data/mlm/mixed.txt" --dev "$PAWSX," --model "$TMP/base" --batch 4
+    --accum 1 --max-steps 12 --lr 2e-3 --max-len 32 --eval-every 4 --dev-examples 12 --save-every 2 --seed 9)
+"$XS" train "${MT[@]}" --out "$TMP/mt" 2>"$TMP/mt.log" || fail "two tasks: $(tail -3 "$TMP/mt.log")"
+grep -q '"task": "mlm"' "$TMP/mt/log.jsonl" && grep -q '"task": "pawsx"' "$TMP/mt/log.jsonl" || fail "both tasks drawn"
+delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.5 + r / 32767 * 2.0 }')
+"$XS" train "${MT[@]}" --out "$TMP/mtk" 2>/dev/null & pid=$!
+sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+"$XS" train "${MT[@]}" --out "$TMP/mtk" --resume 2>"$TMP/r.log" || fail "two tasks, resume: $(tail -3 "$TMP/r.log")"
+cmp -s "$TMP/mt/model.safetensors" "$TMP/mtk/model.safetensors" || fail "two tasks killed after ${delay}s: different weights"
+echo "ok: two tasks (pawsx + mlm) killed after ${delay}s and resumed: identical"
 
 # SIGINT: finish the update, checkpoint, exit 130; then resume
 out="$TMP/int"

@@ -53,9 +53,11 @@ static void usage(FILE *f) {
 }
 
 static volatile sig_atomic_t g_stop;
+/* The first SIGINT / SIGTERM asks for a checkpoint at the end of the update; a second one ends the process at
+ * once (the default action), as a user pressing Ctrl-C twice expects. */
 static void on_signal(int sig) {
-    (void)sig;
     g_stop = 1;
+    signal(sig, SIG_DFL);
 }
 
 typedef struct Cli {
