@@ -33,7 +33,7 @@ int cmd_status(int argc, char **argv) {
     json_t *st = run_status(run, (int)ne.v, &err);
     if (!st) xs_die("%s", err.msg);
     if (as_json) {
-        char *s = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        char *s = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
         printf("%s\n", s);
         free(s);
     } else run_status_print(stdout, run, st);

@@ -449,9 +449,9 @@ static void diverging(double t, int rgb[3]) {
 }
 
 static double nice_up(double v) {
-    static const double m[] = {1, 2, 2.5, 5, 10};
+    static const double m[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
     double p = pow(10, floor(log10(v)));
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 10; i++)
         if (m[i] * p >= v - 1e-12) return m[i] * p;
     return 10 * p;
 }
@@ -490,15 +490,16 @@ static int heatmap(FILE *f, const json_t *res, const char *split, int standalone
     for (size_t c = 0; c < nt; c++) maxc = strlen(S(tg[c], "label")) > maxc ? strlen(S(tg[c], "label")) : maxc;
     double cw = fmax(70, maxc * 7.6 + 14), ch = 46, left = maxr * 7.8 + 26, top = 78, gap = hasx ? 10 : 0;
     double gw = ncol * cw + gap, gh = nr * ch;
-    double legx = left + gw + 28, legh = fmax(gh, 140), W = legx + 110, H = top + legh + (xinc ? 52 : 34);
+    double legx = left + gw + 28, legh = fmax(gh, 140), W = legx + 80, H = top + legh + (xinc ? 52 : 34);
     const char *base = S(res, "baseline");
     if (standalone) fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"heatmap\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" %s "
                "role=\"img\">\n", W, H, W, H, FONT);
     fprintf(f, "<title>Delta vs baseline, %s set</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n", split);
-    fprintf(f, "<text x=\"%.1f\" y=\"24\" font-size=\"15\" font-weight=\"600\" fill=\"#1a1a1a\">\xce\x94 vs baseline (", left);
-    svg_text(f, base ? base : "none");
-    fprintf(f, "), %s set</text>\n", split);
+    fprintf(f, "<text x=\"%.1f\" y=\"24\" font-size=\"15\" font-weight=\"600\" fill=\"#1a1a1a\">\xce\x94 vs %s", left,
+            base && strcmp(base, "baseline") ? "the baseline row " : "baseline");
+    if (base && strcmp(base, "baseline")) svg_text(f, base);
+    fprintf(f, ", %s set</text>\n", split);
     fprintf(f, "<text x=\"%.1f\" y=\"42\" font-size=\"11.5\" fill=\"#555\">points of the target's major metric; mean over seeds; "
                "small: the row's score</text>\n", left);
     /* column labels */
@@ -548,10 +549,10 @@ static int heatmap(FILE *f, const json_t *res, const char *split, int standalone
     for (int i = 0; i <= 4; i++) {
         double v = vmax * (1 - i / 2.0), y = top + legh * i / 4.0;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#666\" stroke-width=\"0.8\"/>\n", legx + 14, y, legx + 18, y);
-        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#444\">%s</text>\n", legx + 21, y + 4, fdelta(v).s);
+        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#444\">%s</text>\n", legx + 21, y + 4, i == 2 ? "0" : fdelta(v).s);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#444\" text-anchor=\"middle\" transform=\"rotate(90 %.1f %.1f)\">"
-               "\xce\x94 (points)</text>\n", legx + 70, top + legh / 2, legx + 70, top + legh / 2);
+               "\xce\x94 (points)</text>\n", legx + 58, top + legh / 2, legx + 58, top + legh / 2);
     if (xinc)
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10.5\" fill=\"#666\">* XTREME over the XTREME targets present "
                    "(incomplete: not all 9 tasks or languages)</text>\n", left, top + legh + 30);
@@ -658,7 +659,7 @@ static int curves(FILE *f, const json_t *res, const char *target, int standalone
             label = S(json_array_get(ts, k), "label");
             metric = S(json_array_get(ts, k), "major_metric");
         }
-    double pw = 330, ph = 200, W = 2 * pw + 150, H = ph + 120 + 18 * ((json_array_size(rows) + 3) / 4);
+    double pw = 330, ph = 200, W = 2 * pw + 150, H = 40 + ph + 52 + 18 * (double)((json_array_size(rows) + 3) / 4) + 14;
     if (standalone) fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"curves\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" %s role=\"img\">\n",
             W, H, W, H, FONT);

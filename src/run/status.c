@@ -274,7 +274,7 @@ void run_status_print(FILE *f, const char *run_dir, const json_t *st) {
         clock_of(json_object_get(e, "t"), tb, sizeof tb);
         json_object_del(rest, "t");
         json_object_del(rest, "event");
-        char *s = json_dumps(rest, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = json_dumps(rest, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
         const char *name = json_string_value(json_object_get(e, "event"));
         fprintf(f, "  %s  %-14s %s\n", tb, name ? name : "?", s ? s : "");
         free(s);
