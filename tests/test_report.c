@@ -921,13 +921,16 @@ static void test_small_report(void **state) {
     char *md = slurp(p);
     int nt = parse_md(md, tabs, 64);
     check_tables(g, tabs, nt, "report.md", 1);
-    assert_non_null(strstr(md, want));
-    /* <= 100 columns wide (the grid is small enough) */
+    char *flat = strdup(md); /* the prose is wrapped */
+    for (char *q = flat; *q; q++) if (*q == '\n') *q = ' ';
+    assert_non_null(strstr(flat, want));
+    free(flat);
+    /* every line <= 100 columns wide */
     for (const char *l = md; *l;) {
         const char *e = strchr(l, '\n');
         size_t cols = 0;
         for (const char *q = l; q < e; q++) cols += ((unsigned char)*q & 0xc0) != 0x80;
-        if (*l == '|' && cols > 100) { fprintf(stderr, "report.md line wider than 100: %.*s\n", (int)(e - l), l); fail(); }
+        if (cols > 100) { fprintf(stderr, "report.md line wider than 100: %.*s\n", (int)(e - l), l); fail(); }
         l = e + 1;
     }
     free(md);

@@ -217,14 +217,28 @@ static size_t split_targets(const json_t *res, const char *split, const json_t *
     return n;
 }
 
-enum { MAXCOLS = 256, MD_CHUNK = 6, LANG_CHUNK = 10 };
+enum { MAXCOLS = 256, MD_WIDTH = 100 };
 
-/* Score tables of a split, columns chunked by `chunk` (targets, then XTREME). with_delta: "score (Δ)". */
-static size_t score_tables(const json_t *res, const char *split, size_t chunk, int with_delta, Table **out) {
+/* Columns per Markdown table so that its lines stay within MD_WIDTH: as many as fit after the row label
+ * (columns col_w wide), spread evenly over the tables needed (7 columns → 4 + 3, not 6 + 1). */
+static size_t md_chunk(const json_t *res, size_t ncols, size_t col_w) {
+    size_t label = 3;
+    json_t *rows = json_object_get(res, "rows");
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        if (strlen(json_string_value(json_array_get(rows, i))) > label) label = strlen(json_string_value(json_array_get(rows, i)));
+    size_t fit = label + 4 < MD_WIDTH ? (MD_WIDTH - label - 4) / col_w : 1;
+    if (fit < 1) fit = 1;
+    size_t ntab = (ncols + fit - 1) / fit;
+    return ntab ? (ncols + ntab - 1) / ntab : 1;
+}
+
+/* Score tables of a split (targets, then XTREME); md: columns split over tables MD_WIDTH wide, else one
+ * table. with_delta: cells "score (Δ)". */
+static size_t score_tables(const json_t *res, const char *split, int md, int with_delta, Table **out) {
     const json_t *tg[MAXCOLS];
     size_t nt = split_targets(res, split, tg, MAXCOLS);
     json_t *xt = split_part(res, split, "xtreme"), *sc = split_part(res, split, "scores"), *rows = json_object_get(res, "rows");
-    size_t ncols = nt + (json_array_size(xt) ? 1 : 0), ntab = 0;
+    size_t ncols = nt + (json_array_size(xt) ? 1 : 0), ntab = 0, chunk = md ? md_chunk(res, ncols, 14) : ncols;
     *out = NULL;
     for (size_t c0 = 0; c0 < ncols; c0 += chunk) {
         size_t c1 = c0 + chunk < ncols ? c0 + chunk : ncols;
@@ -305,8 +319,8 @@ static void best_table(const json_t *res, Table *t) {
     }
 }
 
-/* Per-language tables of one target and split, LANG_CHUNK languages per table. */
-static size_t lang_tables(const json_t *res, const char *split, const json_t *target, Table **out) {
+/* Per-language tables of one target and split (md: split to stay MD_WIDTH wide; else one table). */
+static size_t lang_tables(const json_t *res, const char *split, const json_t *target, int md, Table **out) {
     json_t *a = split_part(res, split, "languages"), *rows = json_object_get(res, "rows");
     const char *langs[MAXCOLS];
     size_t nl = 0, ntab = 0;
@@ -319,8 +333,9 @@ static size_t lang_tables(const json_t *res, const char *split, const json_t *ta
     }
     /* languages appear row by row; keep the results' language order (XTREME's) as of the first row */
     *out = NULL;
-    for (size_t c0 = 0; c0 < nl; c0 += LANG_CHUNK) {
-        size_t c1 = c0 + LANG_CHUNK < nl ? c0 + LANG_CHUNK : nl;
+    size_t chunk = md ? md_chunk(res, nl, 7) : nl;
+    for (size_t c0 = 0; c0 < nl; c0 += chunk) {
+        size_t c1 = c0 + chunk < nl ? c0 + chunk : nl;
         *out = xrealloc(*out, (ntab + 1) * sizeof **out);
         Table *t = &(*out)[ntab++];
         char cap[200];
@@ -386,6 +401,23 @@ static const char *EXPLAIN =
     "evaluate.py over the row's XTREME targets (QA as (EM + F1) / 2); XTREME* marks rows where tasks or "
     "languages are missing: there it is the mean of the task scores present. Definitions: docs/REPORT.md.";
 
+/* Prose wrapped at MD_WIDTH columns (UTF-8 characters counted), at spaces. */
+static void md_wrap(FILE *f, const char *text) {
+    size_t col = 0;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p), w = 0;
+        for (size_t i = 0; i < n; i++) w += ((unsigned char)p[i] & 0xc0) != 0x80;
+        if (col && col + 1 + w > MD_WIDTH) { fputc('\n', f); col = 0; }
+        else if (col) { fputc(' ', f); col++; }
+        fwrite(p, 1, n, f);
+        col += w;
+        p += n;
+        while (*p == ' ') p++;
+    }
+    fputs("\n\n", f);
+}
+
 int report_write_md(const json_t *res, const char *path, XsErr *err) {
     AtomicFile af;
     if (atomic_open(&af, path, err)) return -1;
@@ -393,13 +425,15 @@ int report_write_md(const json_t *res, const char *path, XsErr *err) {
     char line[512];
     fprintf(f, "# %s\n\n", S(res, "title") ? S(res, "title") : "xstilts run report");
     summary_line(res, line, sizeof line);
-    fprintf(f, "%s.\n\n%s\n\n", line, EXPLAIN);
+    strcat(line, ".");
+    md_wrap(f, line);
+    md_wrap(f, EXPLAIN);
     const char *sp[2] = {"test", "dev"};
     for (int s = 0; s < 2; s++) {
         if (!any_entries(res, sp[s])) continue;
         fprintf(f, "## %s set\n\n", split_title(sp[s]));
         Table *ts;
-        size_t n = score_tables(res, sp[s], MD_CHUNK, 0, &ts);
+        size_t n = score_tables(res, sp[s], 1, 0, &ts);
         for (size_t i = 0; i < n; i++) { md_table(f, &ts[i]); t_free(&ts[i]); }
         free(ts);
         Table t;
@@ -419,7 +453,7 @@ int report_write_md(const json_t *res, const char *path, XsErr *err) {
         json_t *tgs = json_object_get(res, "targets");
         for (size_t k = 0; k < json_array_size(tgs); k++) {
             Table *ts;
-            size_t n = lang_tables(res, sp[s], json_array_get(tgs, k), &ts);
+            size_t n = lang_tables(res, sp[s], json_array_get(tgs, k), 1, &ts);
             for (size_t i = 0; i < n; i++) { md_table(f, &ts[i]); t_free(&ts[i]); }
             free(ts);
         }
@@ -760,7 +794,7 @@ int report_write_html(const json_t *res, const char *path, XsErr *err) {
                     sp[s], sp[s]);
         fprintf(f, "</figure>\n");
         Table *ts;
-        size_t n = score_tables(res, sp[s], MAXCOLS, 1, &ts);
+        size_t n = score_tables(res, sp[s], 0, 1, &ts);
         html_tables(f, ts, n);
     }
     if (json_array_size(json_object_get(res, "best"))) {
@@ -793,7 +827,7 @@ int report_write_html(const json_t *res, const char *path, XsErr *err) {
         fprintf(f, "<h2 id=\"lang-%s\">Per language, %s set</h2>\n", sp[s], sp[s]);
         for (size_t k = 0; k < json_array_size(tgs); k++) {
             Table *ts;
-            size_t n = lang_tables(res, sp[s], json_array_get(tgs, k), &ts);
+            size_t n = lang_tables(res, sp[s], json_array_get(tgs, k), 0, &ts);
             html_tables(f, ts, n);
         }
     }
