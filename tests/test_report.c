@@ -629,8 +629,9 @@ static void summary_expected(const Gen *g, char *out, size_t cap) {
                 if (g->present[r][t][s]) { ncell++; wall += g->wall[r][t][s]; tok += g->tokens[r][t][s]; any = 1; }
             if (any && r > 0) { wall += g->p1wall[r][s]; tok += g->p1tokens[r][s]; }
         }
-    snprintf(out, cap, "%d cells: %zu rows \xc3\x97 %zu targets \xc3\x97 %zu seeds; baseline row: baseline; %.2f hours and %lld tokens "
-             "of training in all", ncell, g->nr, g->nt, g->ns, wall / 3600.0, tok);
+    snprintf(out, cap, "%d cell%s: %zu row%s \xc3\x97 %zu target%s \xc3\x97 %zu seed%s; baseline row: baseline; %.2f hours and %lld tokens "
+             "of training in all", ncell, ncell == 1 ? "" : "s", g->nr, g->nr == 1 ? "" : "s", g->nt, g->nt == 1 ? "" : "s", g->ns,
+             g->ns == 1 ? "" : "s", wall / 3600.0, tok);
 }
 
 /* ---- results.json, results.csv, heatmaps ------------------------------------------------------------- */

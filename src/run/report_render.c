@@ -387,9 +387,10 @@ static void cells_table(const json_t *res, Table *t) {
 /* "12 cells: 3 rows x 4 targets x 2 seeds; baseline row baseline." */
 static void summary_line(const json_t *res, char *buf, size_t cap) {
     json_t *tot = json_object_get(res, "totals");
-    snprintf(buf, cap, "%lld cells: %zu rows \xc3\x97 %zu targets \xc3\x97 %zu seeds; baseline row: %s; %.2f hours and %lld tokens of training in all",
-             (long long)json_integer_value(json_object_get(tot, "cells")), json_array_size(json_object_get(res, "rows")),
-             json_array_size(json_object_get(res, "targets")), json_array_size(json_object_get(res, "seeds")),
+    size_t nc = (size_t)json_integer_value(json_object_get(tot, "cells")), nr = json_array_size(json_object_get(res, "rows"));
+    size_t nt = json_array_size(json_object_get(res, "targets")), ns = json_array_size(json_object_get(res, "seeds"));
+    snprintf(buf, cap, "%zu cell%s: %zu row%s \xc3\x97 %zu target%s \xc3\x97 %zu seed%s; baseline row: %s; %.2f hours and %lld tokens of "
+             "training in all", nc, nc == 1 ? "" : "s", nr, nr == 1 ? "" : "s", nt, nt == 1 ? "" : "s", ns, ns == 1 ? "" : "s",
              S(res, "baseline") ? S(res, "baseline") : "none (no deltas)", D(tot, "wall_s") / 3600.0,
              (long long)json_integer_value(json_object_get(tot, "tokens")));
 }
