@@ -500,7 +500,7 @@ static void check_table(const Gen *g, const PTable *t, Seen *seen) {
                         strcat(want, ")");
                     }
                 }
-                snprintf(where, sizeof where, "%s [%s, %s]", t->caption, t->cell[i][0], t->cell[0][c]);
+                snprintf(where, sizeof where, "%.200s [%.60s, %.60s]", t->caption, t->cell[i][0], t->cell[0][c]);
                 same(where, t->cell[i][c], want);
                 seen->checked++;
             }
@@ -517,7 +517,7 @@ static void check_table(const Gen *g, const PTable *t, Seen *seen) {
                 St s = tg >= 0 ? score_st(g, r, tg, dev) : xtreme_st(g, r, dev);
                 if (s.has_delta) fdl(want, s.delta);
                 else strcpy(want, DASH);
-                snprintf(where, sizeof where, "%s [%s, %s]", t->caption, t->cell[i][0], t->cell[0][c]);
+                snprintf(where, sizeof where, "%.200s [%.60s, %.60s]", t->caption, t->cell[i][0], t->cell[0][c]);
                 same(where, t->cell[i][c], want);
                 seen->checked++;
             }
@@ -530,7 +530,7 @@ static void check_table(const Gen *g, const PTable *t, Seen *seen) {
             int tg = target_of_label(g, t->cell[i][0]), on_dev;
             assert_true(tg >= 0);
             int r = best_row(g, tg, &on_dev);
-            snprintf(where, sizeof where, "best [%s]", t->cell[i][0]);
+            snprintf(where, sizeof where, "best [%.60s]", t->cell[i][0]);
             same(where, t->cell[i][1], g->R[r]);
             same(where, t->cell[i][2], on_dev ? "dev" : "test");
             f1d(want, score_st(g, r, tg, on_dev).mean);
@@ -561,7 +561,7 @@ static void check_table(const Gen *g, const PTable *t, Seen *seen) {
             for (int i = 1; i <= t->nrow; i++) {
                 St s = lang_st(g, row_of(g, t->cell[i][0]), tg, dev, t->cell[0][c]);
                 if (s.n) f1d(want, s.mean); else strcpy(want, DASH);
-                snprintf(where, sizeof where, "%s [%s, %s]", t->caption, t->cell[i][0], t->cell[0][c]);
+                snprintf(where, sizeof where, "%.200s [%.60s, %.60s]", t->caption, t->cell[i][0], t->cell[0][c]);
                 same(where, t->cell[i][c], want);
                 seen->checked++;
             }
@@ -576,7 +576,7 @@ static void check_table(const Gen *g, const PTable *t, Seen *seen) {
             int r = row_of(g, t->cell[i][0]), tg = target_of_name(g, t->cell[i][1]), s = -1;
             for (size_t k = 0; k < g->ns; k++) if (atol(t->cell[i][2]) == g->Sd[k]) s = (int)k;
             assert_true(s >= 0 && g->present[r][tg][s]);
-            snprintf(where, sizeof where, "cells [%s/%s/%s]", t->cell[i][0], t->cell[i][1], t->cell[i][2]);
+            snprintf(where, sizeof where, "cells [%.60s/%.60s/%.60s]", t->cell[i][0], t->cell[i][1], t->cell[i][2]);
             double x;
             if (cell_score(g, r, tg, s, 1, &x)) f1d(want, x); else strcpy(want, DASH);
             same(where, t->cell[i][3], want);

@@ -329,7 +329,7 @@ static void target_langs(const Run *r, const char *target, const char *split, Na
             if (names_find(&all, lang) >= 0) names_add(out, lang);
             p = c ? c + 1 : p + l;
         }
-    qsort(all.v, all.n, sizeof *all.v, cmp_str);
+    if (all.n > 1) qsort(all.v, all.n, sizeof *all.v, cmp_str);
     for (size_t i = 0; i < all.n; i++) names_add(out, all.v[i]);
     names_free(&all);
 }
@@ -620,11 +620,11 @@ json_t *report_results(const char *run_dir, XsErr *err) {
             if (json_is_null(json_object_get(r.cells[i].j, "phase1"))) names_add(&rs, r.cells[i].row);
             names_add(&ts, r.cells[i].target);
         }
-        qsort(rs.v, rs.n, sizeof *rs.v, cmp_str);
+        if (rs.n > 1) qsort(rs.v, rs.n, sizeof *rs.v, cmp_str);
         Names others = {0};
         for (size_t i = 0; i < r.ncells; i++)
             if (names_find(&rs, r.cells[i].row) < 0) names_add(&others, r.cells[i].row);
-        qsort(others.v, others.n, sizeof *others.v, cmp_str);
+        if (others.n > 1) qsort(others.v, others.n, sizeof *others.v, cmp_str);
         /* baseline: the one named "baseline", else the first baseline row */
         if (rs.n) r.baseline = names_find(&rs, "baseline") >= 0 ? "baseline" : NULL;
         /* keep only rows with cells, in run.json's order */
