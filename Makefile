@@ -120,6 +120,10 @@ $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
 $(B)/xstilts-mpi: $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
 
+$(B)/bench/mpi_allreduce: bench/mpi_allreduce.c $(MPI_OBJ) $(B)/libxstilts.a | pkgcheck-mpi
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
+
 $(B)/tests/mpi_%: $(B)/obj/tests/mpi_%.o $(MPI_OBJ) $(B)/libxstilts.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
