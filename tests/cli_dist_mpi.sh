@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cli_dist_mpi.sh — src/dist over Open MPI (issue 14): the all-reduce equals the rank-order sum bit for bit
 # on every rank with 2 and 3 ranks (3 oversubscribed on a 2-core machine: rank-order bugs show with 3),
-# two runs give the same bits, and a rank that aborts, fails (xs_die) or is killed ends the whole job with
+# two runs give the same bits; the data-parallel seam (each rank's slice of the global batch through encoder
+# and head, all-reduce, AdamW) equals one process (tests/mpi_train_seam.c); and a rank that aborts, fails (xs_die) or is killed ends the whole job with
 # its message instead of leaving the others hung in a collective (bounded by a timeout).
 # Skips (77) when the MPI programs were not built (Open MPI missing: `make deps` installs it).
 set -u
@@ -30,6 +31,14 @@ d1=$(grep '^digest' "$T/out2"); d2=$(grep '^digest' "$T/again")
 [ -n "$d1" ] && [ "$d1" = "$d2" ] || fail "two runs with 2 ranks differ: '$d1' vs '$d2'"
 d3=$(grep '^digest' "$T/out3")
 [ -n "$d3" ] && [ "$d3" != "$d1" ] || fail "3 ranks summed the same blocks as 2 ranks (the test data does not depend on N?)"
+
+# the training seam: N ranks' slices + all-reduce = one process (tests/mpi_train_seam.c)
+S="$B/tests/mpi_train_seam"
+for np in 2 3; do
+  timeout 300 $MPIRUN -np $np "$S" </dev/null >"$T/seam$np" 2>&1 || fail "seam np $np: exit $? — $(tail -5 "$T/seam$np")"
+  grep -q "mpi_train_seam: all checks passed" "$T/seam$np" || fail "seam np $np: $(tail -5 "$T/seam$np")"
+  grep "ranks," "$T/seam$np"
+done
 
 # a failing rank ends the job: (mode, rank, message the job's stderr must show)
 while read -r mode victim msg; do
