@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 checks=0
 ok() { checks=$((checks + 1)); }
 
-CMDS="tokenize convert init encode score retrieve aggregate"
+CMDS="tokenize convert init encode score retrieve aggregate predict"
 for c in $CMDS; do
   "$XS" "$c" --help >"$T/a" || fail "$c --help exits non-zero"
   "$XS" help "$c" >"$T/b" || fail "help $c exits non-zero"

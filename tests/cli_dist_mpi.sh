@@ -2,7 +2,8 @@
 # cli_dist_mpi.sh — src/dist over Open MPI (issue 14): the all-reduce equals the rank-order sum bit for bit
 # on every rank with 2 and 3 ranks (3 oversubscribed on a 2-core machine: rank-order bugs show with 3),
 # two runs give the same bits; the data-parallel seam (each rank's slice of the global batch through encoder
-# and head, all-reduce, AdamW) equals one process (tests/mpi_train_seam.c); and a rank that aborts, fails (xs_die) or is killed ends the whole job with
+# and head, all-reduce, AdamW) equals one process (tests/mpi_train_seam.c), and so does the trainer's
+# data-parallel mode (tests/mpi_trainer.c); and a rank that aborts, fails (xs_die) or is killed ends the whole job with
 # its message instead of leaving the others hung in a collective (bounded by a timeout).
 # Skips (77) when the MPI programs were not built (Open MPI missing: `make deps` installs it).
 set -u
@@ -38,6 +39,13 @@ for np in 2 3; do
   timeout 300 $MPIRUN -np $np "$S" </dev/null >"$T/seam$np" 2>&1 || fail "seam np $np: exit $? — $(tail -5 "$T/seam$np")"
   grep -q "mpi_train_seam: all checks passed" "$T/seam$np" || fail "seam np $np: $(tail -5 "$T/seam$np")"
   grep "ranks," "$T/seam$np"
+done
+
+# the trainer's data-parallel mode: N ranks = one process with accumulation 2N (tests/mpi_trainer.c)
+for np in 2 3; do
+  timeout 300 $MPIRUN -np $np "$B/tests/mpi_trainer" </dev/null >"$T/tr$np" 2>&1 || fail "trainer np $np: exit $? — $(tail -5 "$T/tr$np")"
+  grep -q "mpi_trainer: all checks passed" "$T/tr$np" || fail "trainer np $np: $(tail -5 "$T/tr$np")"
+  grep "ranks x accum" "$T/tr$np"
 done
 
 # a failing rank ends the job: (mode, rank, message the job's stderr must show)

@@ -3,6 +3,7 @@
 # 50 German PAWS-X fixture pairs: the loss goes down (memorisation), the output folder is an HF sequence-classification
 # folder that loads back (encode; train again from it with encoder-only transfer to HellaSwag, its head dropped);
 # same seed -> same bytes; bad usage / input exit 1 with a clear message and write nothing.
+# (Checkpoints, resume, signals, evaluation and --config: cli_train_resume.sh.)
 set -eu
 XS=${XS:-build/xstilts}
 TMP=$(mktemp -d)
@@ -23,10 +24,10 @@ export OMP_NUM_THREADS=1
 "$XS" init --arch xlmr --size tiny --tokenizer tests/fixtures/tok/xlmr16k.model --out "$TMP/base" --seed 3 2>/dev/null
 
 # 50 pairs, batch 10, 16 epochs = 80 updates at lr 1e-3 without dropout: the pairs are memorised
-"$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p" --epochs 16 --batch 10 --lr 1e-3 \
+"$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p" --epochs 16 --batch 10 --accum 1 --lr 1e-3 \
   --max-len 64 --no-dropout --seed 7 --log "$TMP/log.jsonl" 2>"$TMP/log" || fail "train: $(tail -3 "$TMP/log")"
 [ "$(wc -l <"$TMP/log.jsonl")" -eq 80 ] || fail "the JSONL log has $(wc -l <"$TMP/log.jsonl") lines, expected 80"
-head -1 "$TMP/log.jsonl" | grep -q '^{"step": 1, "loss": 0\.69[0-9]*, "lr": 0, "grad_norm": [0-9.e+-]*, "tokens": [0-9]*, "epoch": 0, "elapsed_s": [0-9.]*}$' \
+head -1 "$TMP/log.jsonl" | grep -q '^{"step": 1, "task": "pawsx", "loss": 0\.69[0-9]*, "lr": 0, "grad_norm": [0-9.e+-]*, "tokens": [0-9]*, "tokens_per_s": [0-9.]*, "epoch": 0, "elapsed_s": [0-9.]*}$' \
   || fail "unexpected first JSONL line: $(head -1 "$TMP/log.jsonl")"
 grep -q "80 updates" "$TMP/log" || fail "expected 80 updates: $(grep updates "$TMP/log")"
 awk '/^step/ { n++; l[n] = $4 }
@@ -37,7 +38,8 @@ for f in config.json model.safetensors sentencepiece.bpe.model tokenizer_config.
   [ -s "$TMP/p/$f" ] || fail "output lacks $f"
 done
 grep -q '"XLMRobertaForSequenceClassification"' "$TMP/p/config.json" || fail "config.json names no classification class"
-ls "$TMP" | grep -q "tmp" && fail "a temporary folder was left behind"
+find "$TMP" -name "*.tmp.*" | grep -q . && fail "a temporary folder was left behind"
+[ -f "$TMP/p/checkpoint-00000080/xstilts.json" ] || fail "no final checkpoint"
 # loads back: encode with it, and train from it (its classifier dropped: encoder-only transfer)
 echo "Ein Satz." | "$XS" encode --model "$TMP/p" --out "$TMP/e.npy" 2>/dev/null || fail "the output folder does not load"
 "$XS" train --task hellaswag --data "$HS" --model "$TMP/p" --out "$TMP/h" --max-steps 2 --batch 2 --lr 1e-4 \
@@ -45,16 +47,17 @@ echo "Ein Satz." | "$XS" encode --model "$TMP/p" --out "$TMP/e.npy" 2>/dev/null 
 grep -q "dropped classifier.out_proj.weight" "$TMP/log2" || fail "the old head was not reported dropped"
 grep -q '"XLMRobertaForMultipleChoice"' "$TMP/h/config.json" || fail "config.json names no multiple-choice class"
 # deterministic: the same run gives the same bytes
-"$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p2" --epochs 16 --batch 10 --lr 1e-3 \
+"$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p2" --epochs 16 --batch 10 --accum 1 --lr 1e-3 \
   --max-len 64 --no-dropout --seed 7 2>/dev/null
 cmp -s "$TMP/p/model.safetensors" "$TMP/p2/model.safetensors" || fail "same seed, different weights"
 
 # bad usage and input: exit 1, nothing written
 expect_fail "unknown task 'nope'" "$XS" train --task nope --data "$PAWSX" --model "$TMP/base" --out "$TMP/x"
-expect_fail "are required" "$XS" train --task pawsx --model "$TMP/base" --out "$TMP/x"
+expect_fail "are required" "$XS" train --task pawsx --data "$PAWSX" --out "$TMP/x"
+expect_fail "no training file" "$XS" train --task pawsx --model "$TMP/base" --out "$TMP/x"
 expect_fail "$TMP/missing.tsv" "$XS" train --task pawsx --data "$TMP/missing.tsv" --model "$TMP/base" --out "$TMP/x"
-expect_fail "non-empty" "$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p" --max-steps 1
-expect_fail "bad hyperparameter" "$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/x" --batch 0
+expect_fail "holds a run" "$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/p" --max-steps 1
+expect_fail "option --batch expects an integer from 1" "$XS" train --task pawsx --data "$PAWSX" --model "$TMP/base" --out "$TMP/x" --batch 0
 [ -e "$TMP/x" ] && fail "a refused run wrote $TMP/x"
 cmp -s "$TMP/p/model.safetensors" "$TMP/p2/model.safetensors" || fail "a refused run changed an existing folder"
 echo "cli_train: ok"

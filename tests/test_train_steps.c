@@ -233,8 +233,8 @@ static void test_seek_continues_exactly(void **state) {
     size_t bytes = part.tab.total * sizeof(float);
     float *w = xmalloc(bytes), *am = xmalloc(bytes), *av = xmalloc(bytes);
     memcpy(w, part.tab.block, bytes); memcpy(am, part.tab.adam_m, bytes); memcpy(av, part.tab.adam_v, bytes);
-    uint64_t epoch = tr.order.epoch;
-    size_t pos = tr.order.pos;
+    uint64_t epoch = tr.task[0].order.epoch;
+    size_t pos = tr.task[0].order.pos;
     int64_t step = tr.opt.step;
     trainer_free(&tr);
     model_free(&part);

@@ -11,6 +11,8 @@ int cmd_score(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv);
 int cmd_aggregate(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Exit codes, everywhere: 0 ok, 1 bad input or bad usage, 2 internal error (a bug: CHECK). */
 #define XS_EXIT_USAGE 1

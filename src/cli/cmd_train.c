@@ -1,240 +1,462 @@
-/* cmd_train.c — `xstilts train` (minimal, one task): a model folder + a fresh head, a pair / multiple-choice file
- * read and featurized, trained by train/trainer.c, saved as a new HF folder (written aside, renamed into place). */
+/* cmd_train.c — `xstilts train`: argv / --config JSON → a JobSpec (train/job.h: data, model, multi-task trainer,
+ * evaluation, checkpoints, resume, final model), a progress bar (TTY) or plain lines on stderr, a JSONL log, and
+ * SIGINT / SIGTERM → finish the update, checkpoint, exit 130. */
 #include "cli/cli.h"
 #include "core/check.h"
 #include "core/mem.h"
 #include "core/util.h"
-#include "data/choices.h"
-#include "data/pairs.h"
-#include "model/model_head.h"
-#include "tasks/featurize.h"
-#include "tok/tokenizer.h"
-#include "train/trainer.h"
+#include "dist/dist.h"
+#include "train/job.h"
 #include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: xstilts train --task pawsx|xnli|hellaswag --data FILE --model DIR --out DIR\n"
-            "                     [--epochs N] [--max-steps N] [--lr X] [--batch B] [--accum A] [--seed S]\n"
-            "                     [--max-len L] [--warmup R] [--no-dropout] [--log FILE.jsonl]\n"
+            "usage: xstilts train --task NAME[:FILE][,NAME[:FILE]...] --model DIR --out DIR [--dev FILE[,FILE...]]\n"
+            "                     [--resume] [--config FILE.json] [hyperparameters]\n"
             "\n"
-            "Fine-tunes the encoder of DIR with a fresh head for the task (any head DIR has is dropped: encoder-only\n"
-            "transfer) on FILE (format guessed from its name and content: PAWS-X / XNLI / MNLI / ... TSV or JSONL for\n"
-            "pawsx and xnli, HellaSwag / Cosmos QA / CommonsenseQA for hellaswag), and writes DIR's layout to --out\n"
-            "(a new folder: written next to it and renamed into place; the tokenizer files are copied).\n"
-            "AdamW (weight decay 0.01), linear warm-up/decay, gradient clipping 1.0, dropout as the model's config.\n"
+            "Trains the encoder of DIR with one fresh head per head kind of the tasks (DIR's own heads are dropped and\n"
+            "listed: encoder-only transfer) on each task's FILE (format guessed from its name, as `xstilts predict`;\n"
+            "task mlm: a text file, one example per line). With several tasks the task of every update is drawn by the\n"
+            "sampler. Every --eval-every updates the model is scored on the first --dev-examples examples of each\n"
+            "task's --dev file (one per task, in order; an empty entry: none) with the task's major metric (accuracy,\n"
+            "F1, (EM+F1)/2; the mean over tasks); after --patience evaluations without improvement training stops;\n"
+            "the best evaluation's weights are kept. Checkpoints go to OUT/checkpoint-<step> every --save-every\n"
+            "updates and at the end; the final model (HF layout + tokenizer) and OUT/result.json are written to OUT.\n"
+            "--resume continues from OUT's newest checkpoint, bit-identically. Ctrl-C (SIGINT / SIGTERM) finishes the\n"
+            "update, writes a checkpoint and exits 130.\n"
             "\n"
-            "  --epochs N      passes over the data (default 3); --max-steps N: optimizer updates instead\n"
-            "  --lr X          peak learning rate (default 1e-5)     --warmup R   warm-up share (default 0.1)\n"
-            "  --batch B       examples per micro-batch (default 32) --accum A    micro-batches per update (1)\n"
-            "  --seed S        data order, head init, dropout (1)    --max-len L  tokens per row (default 128)\n"
-            "  --no-dropout    train without dropout\n"
-            "  --log FILE      also one JSON object per update (step, loss, lr, grad_norm, tokens, epoch, elapsed_s)\n"
+            "Defaults: the study's for the first task (lr 1e-5, warm-up 0.1, batch 4 x accum 8, QA 4 x 4; epochs xnli 2,\n"
+            "pawsx 5, udpos/panx 10, QA 2, others 3; max length 256, QA 384; eval every 1000 updates on 500 dev\n"
+            "examples, patience 30); --config FILE.json (keys as the options without --, e.g. {\"lr\": 2e-5, \"dropout\":\n"
+            "false}) overrides them and the options override the file.\n"
             "\n"
-            "One line per update on stderr: step, loss, lr, grad_norm, tokens.\n");
+            "  --data FILE        the training file of a single task given without :FILE\n"
+            "  --epochs N         passes over the data; --max-steps N: optimizer updates instead\n"
+            "  --lr X             peak learning rate           --warmup R       warm-up share\n"
+            "  --batch B          examples per micro-batch     --accum A        micro-batches per update\n"
+            "  --seed S           sampler, data order, head init, dropout (1)\n"
+            "  --max-len L        tokens per row               --no-dropout     train without dropout\n"
+            "  --eval-every N     updates between evaluations  --patience N     0: never stop early\n"
+            "  --dev-examples N   dev examples evaluated       --save-every N   updates between checkpoints\n"
+            "  --keep K           checkpoints kept (2)\n"
+            "  --sampler KIND     proportional (default), uniform, temperature, specified\n"
+            "  --weights W,W,...  specified: per task         --temperature T, --cap N: temperature sampling\n"
+            "  --log FILE         JSONL log, one object per update (default OUT/log.jsonl, appended)\n"
+            "\n"
+            "stderr: a progress bar with ETA and tokens/s on a terminal, else one line per update.\n");
 }
 
-static int fail(const XsErr *e) {
-    fprintf(stderr, "xstilts train: %s\n", e->msg);
-    return 1;
+static volatile sig_atomic_t g_stop;
+/* The first SIGINT / SIGTERM asks for a checkpoint at the end of the update; a second one ends the process at
+ * once (the default action), as a user pressing Ctrl-C twice expects. */
+static void on_signal(int sig) {
+    g_stop = 1;
+    signal(sig, SIG_DFL);
 }
 
-typedef struct LogCtx { FILE *jsonl; double t0; } LogCtx;
+typedef struct Cli {
+    /* options as given; unset ones keep the defaults */
+    char *task, *dev, *model, *out, *data, *log, *sampler, *weights;
+    OptLong epochs, max_steps, batch, accum, seed, max_len, eval_every, patience, dev_examples, save_every, keep;
+    OptDouble lr, warmup, temperature, cap;
+    int no_dropout, dropout_set, dropout, resume;
+} Cli;
 
-static void log_step(const TrainStepLog *l, void *ctx) {
-    LogCtx *c = ctx;
-    fprintf(stderr, "step %lld loss %.6f lr %.6g grad_norm %.4f tokens %lld epoch %llu\n", (long long)l->step, l->loss,
-            l->lr, l->grad_norm, (long long)l->tokens, (unsigned long long)l->epoch);
-    if (c->jsonl) {
-        fprintf(c->jsonl, "{\"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, \"tokens\": %lld, "
-                          "\"epoch\": %llu, \"elapsed_s\": %.3f}\n", (long long)l->step, l->loss, l->lr, l->grad_norm,
-                (long long)l->tokens, (unsigned long long)l->epoch, time_now() - c->t0);
-        fflush(c->jsonl);
+/* ---- --config FILE.json ---- */
+
+/* Line and column (1-based) of the value of "key" in text (the first occurrence), for messages. */
+static void key_pos(const char *text, const char *key, int *line, int *col) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    const char *p = strstr(text, pat);
+    *line = 1;
+    *col = 1;
+    if (!p) return;
+    p += strlen(pat);
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':') p++;
+    for (const char *q = text; q < p; q++) {
+        if (*q == '\n') { (*line)++; *col = 1; }
+        else (*col)++;
     }
 }
 
-/* Copies the tokenizer files DIR has into OUT (an absent one is skipped). */
-static int copy_tokenizer(const char *dir, const char *out, XsErr *err) {
-    static const char *names[] = {"sentencepiece.bpe.model", "vocab.txt", "tokenizer_config.json", "tokenizer.json",
-                                  "special_tokens_map.json"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        char src[4096], dst[4096];
-        if (snprintf(src, sizeof src, "%s/%s", dir, names[k]) >= (int)sizeof src ||
-            snprintf(dst, sizeof dst, "%s/%s", out, names[k]) >= (int)sizeof dst)
-            return err_set(err, out, 0, "path too long");
-        if (access(src, R_OK) != 0) continue;
-        size_t n;
-        char *d = file_read_all(src, &n, err);
-        if (!d) return -1;
-        int rc = file_write_atomic(dst, d, n, err);
-        free(d);
-        if (rc) return -1;
+static int cfg_fail(const char *path, const char *text, const char *key, const char *want) {
+    int line, col;
+    key_pos(text, key, &line, &col);
+    fprintf(stderr, "xstilts train: %s:%d:%d: \"%s\": expected %s\n", path, line, col, key, want);
+    return -1;
+}
+
+static int cfg_long(const char *path, const char *text, json_t *v, const char *key, long lo, long hi, OptLong *o) {
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        char want[96];
+        snprintf(want, sizeof want, "an integer from %ld to %ld", lo, hi);
+        return cfg_fail(path, text, key, want);
     }
+    if (!o->set) { o->v = (long)json_integer_value(v); o->set = 1; }
     return 0;
 }
 
-/* OUT must not exist, or be an empty folder (removed now, re-created by the rename). */
-static int check_out(const char *out, XsErr *err) {
-    struct stat sb;
-    if (stat(out, &sb) != 0) return 0;
-    if (!S_ISDIR(sb.st_mode)) return err_set(err, out, 0, "exists and is not a folder; nothing written");
-    if (rmdir(out) != 0)
-        return err_set(err, out, 0, "expected a new or empty output folder, found a non-empty one (%s); nothing written",
-                       strerror(errno));
+static int cfg_double(const char *path, const char *text, json_t *v, const char *key, double lo, double hi,
+                      OptDouble *o) {
+    if (!json_is_number(v) || !(json_number_value(v) >= lo && json_number_value(v) <= hi)) {
+        char want[96];
+        snprintf(want, sizeof want, "a number from %g to %g", lo, hi);
+        return cfg_fail(path, text, key, want);
+    }
+    if (!o->set) { o->v = json_number_value(v); o->set = 1; }
     return 0;
+}
+
+static int cfg_str(const char *path, const char *text, json_t *v, const char *key, char **o) {
+    if (!json_is_string(v)) return cfg_fail(path, text, key, "a string");
+    if (!*o) *o = xstrdup(json_string_value(v));
+    return 0;
+}
+
+/* Reads the config; options given on the command line (already in c) win. */
+static int read_config(const char *path, Cli *c) {
+    XsErr err = {0};
+    size_t len;
+    char *text = file_read_all(path, &len, &err);
+    if (!text) { fprintf(stderr, "xstilts train: %s\n", err.msg); return -1; }
+    json_error_t je;
+    json_t *root = json_loadb(text, len, 0, &je);
+    int rc = 0;
+    if (!root) {
+        fprintf(stderr, "xstilts train: %s:%d:%d: invalid JSON: %s\n", path, je.line, je.column, je.text);
+        rc = -1;
+    } else if (!json_is_object(root)) {
+        fprintf(stderr, "xstilts train: %s:1:1: expected a JSON object of options\n", path);
+        rc = -1;
+    }
+    const char *key;
+    json_t *v;
+    if (!rc) json_object_foreach(root, key, v) {
+        if (rc) break;
+        if (!strcmp(key, "task")) rc = cfg_str(path, text, v, key, &c->task);
+        else if (!strcmp(key, "dev")) rc = cfg_str(path, text, v, key, &c->dev);
+        else if (!strcmp(key, "model")) rc = cfg_str(path, text, v, key, &c->model);
+        else if (!strcmp(key, "out")) rc = cfg_str(path, text, v, key, &c->out);
+        else if (!strcmp(key, "data")) rc = cfg_str(path, text, v, key, &c->data);
+        else if (!strcmp(key, "log")) rc = cfg_str(path, text, v, key, &c->log);
+        else if (!strcmp(key, "sampler")) rc = cfg_str(path, text, v, key, &c->sampler);
+        else if (!strcmp(key, "weights")) rc = cfg_str(path, text, v, key, &c->weights);
+        else if (!strcmp(key, "epochs")) rc = cfg_long(path, text, v, key, 1, 1000000, &c->epochs);
+        else if (!strcmp(key, "max_steps")) rc = cfg_long(path, text, v, key, 0, 1L << 40, &c->max_steps);
+        else if (!strcmp(key, "batch")) rc = cfg_long(path, text, v, key, 1, 4096, &c->batch);
+        else if (!strcmp(key, "accum")) rc = cfg_long(path, text, v, key, 1, 4096, &c->accum);
+        else if (!strcmp(key, "seed")) rc = cfg_long(path, text, v, key, 0, (long)(((unsigned long)-1) >> 1), &c->seed);
+        else if (!strcmp(key, "max_len")) rc = cfg_long(path, text, v, key, 8, 4096, &c->max_len);
+        else if (!strcmp(key, "eval_every")) rc = cfg_long(path, text, v, key, 0, 1L << 40, &c->eval_every);
+        else if (!strcmp(key, "patience")) rc = cfg_long(path, text, v, key, 0, 1000000, &c->patience);
+        else if (!strcmp(key, "dev_examples")) rc = cfg_long(path, text, v, key, 1, 1L << 40, &c->dev_examples);
+        else if (!strcmp(key, "save_every")) rc = cfg_long(path, text, v, key, 0, 1L << 40, &c->save_every);
+        else if (!strcmp(key, "keep")) rc = cfg_long(path, text, v, key, 1, 1000, &c->keep);
+        else if (!strcmp(key, "lr")) rc = cfg_double(path, text, v, key, 0, 1, &c->lr);
+        else if (!strcmp(key, "warmup")) rc = cfg_double(path, text, v, key, 0, 1, &c->warmup);
+        else if (!strcmp(key, "temperature")) rc = cfg_double(path, text, v, key, 1e-6, 1e6, &c->temperature);
+        else if (!strcmp(key, "cap")) rc = cfg_double(path, text, v, key, 0, 1e18, &c->cap);
+        else if (!strcmp(key, "dropout")) {
+            if (!json_is_boolean(v)) rc = cfg_fail(path, text, key, "true or false");
+            else if (!c->dropout_set) { c->dropout = json_is_true(v); c->dropout_set = 1; }
+        } else if (!strcmp(key, "resume")) {
+            if (!json_is_boolean(v)) rc = cfg_fail(path, text, key, "true or false");
+            else c->resume |= json_is_true(v);
+        } else {
+            int line, col;
+            key_pos(text, key, &line, &col);
+            fprintf(stderr, "xstilts train: %s:%d:%d: unknown key \"%s\" (expected the options' names without --, "
+                            "'-' as '_': lr, batch, accum, epochs, max_steps, ...)\n", path, line, col, key);
+            rc = -1;
+        }
+    }
+    json_decref(root);
+    free(text);
+    return rc;
+}
+
+/* ---- progress and log ---- */
+
+typedef struct Prog {
+    const JobSpec *spec;
+    const char *log_path;
+    FILE *jsonl;
+    int tty;
+    double t0;
+    int64_t first_step, total, tokens;
+    int log_failed;
+} Prog;
+
+static void fmt_hms(double s, char *buf, size_t cap) {
+    if (!isfinite(s) || s < 0) { snprintf(buf, cap, "--:--:--"); return; }
+    long t = (long)(s + 0.5);
+    snprintf(buf, cap, "%02ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void on_update(const TrainStepLog *l, void *ctx) {
+    Prog *p = ctx;
+    if (dist_rank() != 0) return; /* rank 0 reports (the losses and tokens are the whole global batch's) */
+    double now = time_now();
+    if (p->first_step < 0) {
+        p->first_step = l->step - 1;
+        p->total = l->total;
+    }
+    double el = now - p->t0;
+    p->tokens += l->tokens;
+    double tps = el > 0 ? (double)p->tokens / el : 0;
+    int64_t done = l->step - p->first_step;
+    double eta = done > 0 ? el / (double)done * (double)(p->total - l->step) : NAN;
+    const char *task = p->spec->tasks[l->task].name;
+    if (p->tty) {
+        char e[32];
+        fmt_hms(eta, e, sizeof e);
+        int w = 30, fill = p->total > 0 ? (int)(w * l->step / p->total) : 0;
+        char bar[40];
+        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+        bar[w] = 0;
+        fprintf(stderr, "\r[%s] %lld/%lld %s loss %.4f lr %.2e %.0f tok/s ETA %s", bar, (long long)l->step,
+                (long long)p->total, task, l->loss, l->lr, tps, e);
+        if (l->evaluated) fprintf(stderr, "\n  dev %.4f at update %lld%s\n", l->metric, (long long)l->step,
+                                  l->improved ? " (best)" : "");
+    } else {
+        fprintf(stderr, "step %lld loss %.6f lr %.6g grad_norm %.4f tokens %lld tok/s %.0f task %s", (long long)l->step,
+                l->loss, l->lr, l->grad_norm, (long long)l->tokens, tps, task);
+        if (l->evaluated) fprintf(stderr, " dev %.6f%s", l->metric, l->improved ? " best" : "");
+        fprintf(stderr, "\n");
+    }
+    if (!p->jsonl && !p->log_failed) {
+        p->jsonl = fopen(p->log_path, "a");
+        if (!p->jsonl) {
+            p->log_failed = 1;
+            fprintf(stderr, "xstilts train: %s: cannot write the log (%s)\n", p->log_path, strerror(errno));
+        }
+    }
+    if (p->jsonl) {
+        fprintf(p->jsonl, "{\"step\": %lld, \"task\": \"%s\", \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
+                          "\"tokens\": %lld, \"tokens_per_s\": %.1f, \"epoch\": %llu, \"elapsed_s\": %.3f",
+                (long long)l->step, task, l->loss, l->lr, l->grad_norm, (long long)l->tokens, tps,
+                (unsigned long long)l->epoch, el);
+        if (l->evaluated) fprintf(p->jsonl, ", \"dev_metric\": %.9g, \"best\": %s", l->metric, l->improved ? "true" : "false");
+        if (l->saved) fprintf(p->jsonl, ", \"checkpoint\": true");
+        fprintf(p->jsonl, "}\n");
+        fflush(p->jsonl);
+    }
+}
+
+static void on_note(void *ctx, const char *msg) {
+    Prog *p = ctx;
+    p->t0 = time_now(); /* the clock of tokens/s and the ETA starts when the job has loaded everything */
+    if (dist_rank() == 0) fprintf(stderr, "xstilts train%s: %s\n", dist_size() > 1 ? " [rank 0]" : "", msg);
+}
+
+/* Splits s at commas into v (at most cap entries, the string modified); returns the count. */
+static int split(char *s, char **v, int cap) {
+    int n = 0;
+    for (char *p = s; n < cap;) {
+        char *c = strchr(p, ',');
+        v[n++] = p;
+        if (!c) break;
+        *c = 0;
+        p = c + 1;
+    }
+    return n;
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *task = NULL, *data = NULL, *model_dir = NULL, *out = NULL, *log_path = NULL, *v;
-    long epochs = 3, max_steps = 0, batch = 32, accum = 1, seed = 1, max_len = 128;
-    double lr = 1e-5, warmup = 0.1;
-    int dropout = 1;
+    Cli c;
+    memset(&c, 0, sizeof c);
+    const char *config = NULL, *v;
+    long big = 1L << 40;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
-        else if ((v = arg_str(argc, argv, &i, "--task"))) task = v;
-        else if ((v = arg_str(argc, argv, &i, "--data"))) data = v;
-        else if ((v = arg_str(argc, argv, &i, "--model"))) model_dir = v;
-        else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
-        else if ((v = arg_str(argc, argv, &i, "--log"))) log_path = v;
-        else if (arg_long(argc, argv, &i, "--epochs", &epochs)) {}
-        else if (arg_long(argc, argv, &i, "--max-steps", &max_steps)) {}
-        else if (arg_long(argc, argv, &i, "--batch", &batch)) {}
-        else if (arg_long(argc, argv, &i, "--accum", &accum)) {}
-        else if (arg_long(argc, argv, &i, "--seed", &seed)) {}
-        else if (arg_long(argc, argv, &i, "--max-len", &max_len)) {}
-        else if (arg_double(argc, argv, &i, "--lr", &lr)) {}
-        else if (arg_double(argc, argv, &i, "--warmup", &warmup)) {}
-        else if (arg_flag(argv, i, "--no-dropout")) dropout = 0;
+        else if ((v = arg_str(argc, argv, &i, "--task"))) c.task = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--dev"))) c.dev = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--data"))) c.data = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--model"))) c.model = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--out"))) c.out = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--log"))) c.log = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--config"))) config = v;
+        else if ((v = arg_str(argc, argv, &i, "--sampler"))) c.sampler = xstrdup(v);
+        else if ((v = arg_str(argc, argv, &i, "--weights"))) c.weights = xstrdup(v);
+        else if (arg_long_in(argc, argv, &i, "--epochs", 1, 1000000, &c.epochs)) {}
+        else if (arg_long_in(argc, argv, &i, "--max-steps", 0, big, &c.max_steps)) {}
+        else if (arg_long_in(argc, argv, &i, "--batch", 1, 4096, &c.batch)) {}
+        else if (arg_long_in(argc, argv, &i, "--accum", 1, 4096, &c.accum)) {}
+        else if (arg_long_in(argc, argv, &i, "--seed", 0, (long)(((unsigned long)-1) >> 1), &c.seed)) {}
+        else if (arg_long_in(argc, argv, &i, "--max-len", 8, 4096, &c.max_len)) {}
+        else if (arg_long_in(argc, argv, &i, "--eval-every", 0, big, &c.eval_every)) {}
+        else if (arg_long_in(argc, argv, &i, "--patience", 0, 1000000, &c.patience)) {}
+        else if (arg_long_in(argc, argv, &i, "--dev-examples", 1, big, &c.dev_examples)) {}
+        else if (arg_long_in(argc, argv, &i, "--save-every", 0, big, &c.save_every)) {}
+        else if (arg_long_in(argc, argv, &i, "--keep", 1, 1000, &c.keep)) {}
+        else if (arg_double_in(argc, argv, &i, "--lr", 0, 1, &c.lr)) {}
+        else if (arg_double_in(argc, argv, &i, "--warmup", 0, 1, &c.warmup)) {}
+        else if (arg_double_in(argc, argv, &i, "--temperature", 1e-6, 1e6, &c.temperature)) {}
+        else if (arg_double_in(argc, argv, &i, "--cap", 0, 1e18, &c.cap)) {}
+        else if (arg_flag(argv, i, "--no-dropout")) { c.dropout = 0; c.dropout_set = 1; }
+        else if (arg_flag(argv, i, "--resume")) c.resume = 1;
         else arg_unknown("train", argv[i]);
     }
-    if (!task || !data || !model_dir || !out) {
+    int rc = 1;
+    JobSpec s;
+    job_spec_defaults(&s);
+    JobResult res;
+    memset(&res, 0, sizeof res);
+    Prog prog;
+    memset(&prog, 0, sizeof prog);
+    char log_default[4200];
+    if (config && read_config(config, &c)) goto done;
+    if (!c.task || !c.model || !c.out) {
         usage(stderr);
-        fprintf(stderr, "xstilts train: --task, --data, --model and --out are required\n");
-        return 1;
+        fprintf(stderr, "xstilts train: --task, --model and --out are required\n");
+        goto done;
     }
-    int is_pair = !strcmp(task, "pawsx") || !strcmp(task, "xnli"), is_choice = !strcmp(task, "hellaswag");
-    if (!is_pair && !is_choice) {
-        fprintf(stderr, "xstilts train: unknown task '%s' (expected pawsx, xnli or hellaswag)\n", task);
-        return 1;
+    /* tasks: NAME[:FILE],... */
+    char *names[XS_MAX_TASKS + 1];
+    int nt = split(c.task, names, XS_MAX_TASKS + 1);
+    if (nt > XS_MAX_TASKS) { fprintf(stderr, "xstilts train: more than %d tasks\n", XS_MAX_TASKS); goto done; }
+    for (int i = 0; i < nt; i++) {
+        char *colon = strchr(names[i], ':');
+        if (colon) *colon = 0;
+        s.tasks[i].name = names[i];
+        s.tasks[i].train = colon ? colon + 1 : (nt == 1 ? c.data : NULL);
+        if (!*names[i]) { fprintf(stderr, "xstilts train: --task: an empty task name\n"); goto done; }
+        if (!s.tasks[i].train || !*s.tasks[i].train) {
+            fprintf(stderr, "xstilts train: task %s: no training file (NAME:FILE%s)\n", names[i],
+                    nt == 1 ? ", or --data FILE" : "");
+            goto done;
+        }
     }
-    if (epochs < 1 || max_steps < 0 || batch < 1 || batch > 4096 || accum < 1 || accum > 4096 || max_len < 8 ||
-        max_len > 4096 || seed < 0 || !(lr > 0 && lr < 1) || !(warmup >= 0 && warmup <= 1)) {
-        fprintf(stderr, "xstilts train: bad hyperparameter (epochs %ld, max-steps %ld, batch %ld, accum %ld, max-len %ld, "
-                        "seed %ld, lr %g, warmup %g)\n", epochs, max_steps, batch, accum, max_len, seed, lr, warmup);
-        return 1;
+    if (c.data && (nt > 1 || s.tasks[0].train != c.data)) {
+        fprintf(stderr, "xstilts train: --data is for one task given without :FILE\n");
+        goto done;
     }
+    s.ntasks = nt;
+    if (c.dev) {
+        char *devs[XS_MAX_TASKS + 1];
+        int nd = split(c.dev, devs, XS_MAX_TASKS + 1);
+        if (nd != nt) {
+            fprintf(stderr, "xstilts train: --dev gives %d file(s) for %d task(s) (one per task, in order; an empty "
+                            "entry for none)\n", nd, nt);
+            goto done;
+        }
+        for (int i = 0; i < nt; i++) s.tasks[i].dev = *devs[i] ? devs[i] : NULL;
+    }
+    /* defaults: the study's for the first task, then config / options */
     XsErr err = {0};
-    if (check_out(out, &err)) return fail(&err);
-
-    /* every resource zeroed here, released at done: (error paths leak nothing) */
-    int rc = 1, have_model = 0, have_trainer = 0;
-    Tokenizer *tok = NULL;
-    FeatRows rows;
-    memset(&rows, 0, sizeof rows);
-    PairSet ps = {0};
-    ChoiceSet cs = {0};
-    Model m;
-    memset(&m, 0, sizeof m);
-    Trainer tr;
-    memset(&tr, 0, sizeof tr);
-    HeadConfig hc;
-    int K = 0, unlabeled = 0;
-    LogCtx lc = {NULL, 0};
-
-    /* the data, featurized */
-    tok = tokenizer_open(model_dir, &err);
-    if (!tok) goto fail_err;
-    if (is_pair) {
-        PairFormat f;
-        if (pair_format_guess(data, &f, &unlabeled)) {
-            fprintf(stderr, "xstilts train: %s: cannot tell the format of a sentence-pair file from its name\n", data);
+    int max_len = 0;
+    if (job_task_defaults(s.tasks[0].name, &s.cfg, &max_len, &err)) {
+        fprintf(stderr, "xstilts train: %s\n", err.msg);
+        goto done;
+    }
+    if (c.epochs.set) s.cfg.epochs = (int)c.epochs.v;
+    if (c.max_steps.set) s.cfg.max_steps = c.max_steps.v;
+    if (c.batch.set) s.cfg.batch = (int)c.batch.v;
+    if (c.accum.set) s.cfg.accum = (int)c.accum.v;
+    if (c.seed.set) s.cfg.seed = (uint64_t)c.seed.v;
+    if (c.lr.set) s.cfg.lr = c.lr.v;
+    if (c.warmup.set) s.cfg.warmup_ratio = c.warmup.v;
+    if (c.dropout_set) s.cfg.dropout = c.dropout;
+    if (c.eval_every.set) s.cfg.eval_every = c.eval_every.v;
+    if (c.patience.set) s.cfg.patience = (int)c.patience.v;
+    if (c.save_every.set) s.cfg.save_every = c.save_every.v;
+    if (c.keep.set) s.cfg.keep = (int)c.keep.v;
+    if (c.dev_examples.set) s.dev_examples = (size_t)c.dev_examples.v;
+    s.max_len = c.max_len.set ? (int)c.max_len.v : 0;
+    if (c.sampler && sampler_kind_parse(c.sampler, &s.sampler)) {
+        fprintf(stderr, "xstilts train: unknown sampler '%s' (expected proportional, uniform, temperature or specified)\n",
+                c.sampler);
+        goto done;
+    }
+    if (c.temperature.set) s.temperature = c.temperature.v;
+    if (c.cap.set) s.cap = c.cap.v;
+    if (s.sampler == SAMPLER_SPECIFIED) {
+        char *w[XS_MAX_TASKS + 1];
+        int nw = c.weights ? split(c.weights, w, XS_MAX_TASKS + 1) : 0;
+        if (nw != nt) {
+            fprintf(stderr, "xstilts train: --sampler specified needs --weights with one number per task (%d)\n", nt);
             goto done;
         }
-        if (unlabeled) { fprintf(stderr, "xstilts train: %s: an unlabeled file cannot train\n", data); goto done; }
-        if (pairs_read(data, f, NULL, &ps, &err) < 0) goto fail_err;
-        K = (int)pair_format_labels(f)->n;
-        feat_rows_init(&rows, FEAT_PAIR, (int)max_len, tok);
-        if (feat_pairs(&rows, tok, &ps, &err)) goto fail_err;
-    } else {
-        ChoiceFormat f;
-        if (choice_format_guess(data, &f, &unlabeled)) {
-            fprintf(stderr, "xstilts train: %s: cannot tell the format of a multiple-choice file from its name\n", data);
-            goto done;
-        }
-        if (unlabeled) { fprintf(stderr, "xstilts train: %s: an unlabeled file cannot train\n", data); goto done; }
-        if (choices_read(data, f, NULL, &cs, &err) < 0) goto fail_err;
-        if (cs.n == 0) { fprintf(stderr, "xstilts train: %s: no examples\n", data); goto done; }
-        K = cs.v[0].nchoices;
-        for (size_t i = 0; i < cs.n; i++)
-            if (cs.v[i].nchoices != K) {
-                fprintf(stderr, "xstilts train: %s:%ld: %d choices, the first example has %d\n", data, cs.v[i].line,
-                        cs.v[i].nchoices, K);
+        for (int i = 0; i < nt; i++) {
+            char *end;
+            s.weights[i] = strtod(w[i], &end);
+            if (end == w[i] || *end || !(s.weights[i] >= 0) || !isfinite(s.weights[i])) {
+                fprintf(stderr, "xstilts train: --weights: '%s' is not a weight (a number >= 0)\n", w[i]);
                 goto done;
             }
-        feat_rows_init(&rows, FEAT_CHOICE, (int)max_len, tok);
-        if (feat_choices(&rows, tok, &cs, &err)) goto fail_err;
+        }
     }
-    if (rows.n == 0) { fprintf(stderr, "xstilts train: %s: no examples\n", data); goto done; }
-
-    /* the model: encoder of DIR, fresh head */
-    HeadKind kind = is_pair ? HEAD_SEQ_CLS : HEAD_MULTIPLE_CHOICE;
-    if (model_load_head(model_dir, kind, K, MODEL_LOAD_ENCODER_ONLY, (uint64_t)seed, &m, &hc, &err)) goto fail_err;
-    have_model = 1;
-    for (int i = 0; i < m.n_unused; i++) fprintf(stderr, "xstilts train: dropped %s (encoder-only transfer)\n", m.unused[i]);
-    if (max_len > m.cfg.max_position) {
-        fprintf(stderr, "xstilts train: --max-len %ld exceeds the model's %d positions\n", max_len, m.cfg.max_position);
+    s.model_dir = c.model;
+    s.out_dir = c.out;
+    s.resume = c.resume;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    s.cfg.stop = &g_stop;
+    /* data parallel under mpirun (build/xstilts-mpi; the one-process build: rank 0 of 1) */
+    if (dist_init(&err)) {
+        fprintf(stderr, "xstilts train: %s\n", err.msg);
         goto done;
     }
-    TrainConfig tc = train_config_defaults();
-    tc.batch = (int)batch;
-    tc.accum = (int)accum;
-    tc.lr = lr;
-    tc.warmup_ratio = warmup;
-    tc.epochs = (int)epochs;
-    tc.max_steps = max_steps;
-    tc.seed = (uint64_t)seed;
-    tc.dropout = dropout;
-    if (trainer_init(&tr, &m, &hc, &rows, &tc, NULL, &err)) goto fail_err;
-    have_trainer = 1;
-    fprintf(stderr, "xstilts train: %s, %zu rows, %lld updates (batch %ld x accum %ld)\n", task, rows.n,
-            (long long)tr.total, batch, accum);
-    if (log_path && !(lc.jsonl = fopen(log_path, "w"))) {
-        fprintf(stderr, "xstilts train: %s: cannot write the log (%s)\n", log_path, strerror(errno));
+    s.cfg.rank = dist_rank();
+    s.cfg.world = dist_size();
+    if (s.cfg.world > 1) {
+        dist_install_exit_hook(); /* a rank that fails ends the job instead of leaving the others in a collective */
+        if (!getenv("OMP_NUM_THREADS")) { /* the cores of this node (mpirun's binding) shared by its ranks */
+            const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+            int local = ls && atoi(ls) > 0 ? atoi(ls) : 1, t = omp_get_num_procs() / local;
+            omp_set_num_threads(t > 0 ? t : 1);
+        }
+        if (dist_rank() == 0)
+            fprintf(stderr, "xstilts train [rank 0]: %d ranks, %d thread(s) each; rank 0 writes %s\n", s.cfg.world,
+                    omp_get_max_threads(), c.out);
+    }
+    snprintf(log_default, sizeof log_default, "%s/log.jsonl", c.out);
+    prog.spec = &s;
+    prog.log_path = c.log ? c.log : log_default;
+    prog.tty = isatty(2);
+    prog.first_step = -1;
+    s.log = on_update;
+    s.log_ctx = &prog;
+    s.note = on_note;
+    s.note_ctx = &prog;
+    int jr = train_job(&s, &res, &err);
+    if (prog.tty) fprintf(stderr, "\n");
+    if (jr < 0) {
+        if (dist_size() > 1) dist_abort(1, "train: %s", err.msg);
+        fprintf(stderr, "xstilts train: %s\n", err.msg);
         goto done;
     }
-    lc.t0 = time_now();
-    if (trainer_run(&tr, log_step, &lc, &err)) goto fail_err;
-    fprintf(stderr, "xstilts train: %lld updates in %.1f s\n", (long long)tr.total, time_now() - lc.t0);
-
-    /* written aside, then renamed into place: OUT appears complete or not at all */
-    char tmp[2048];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid()) >= (int)sizeof tmp) {
-        fprintf(stderr, "xstilts train: %s: path too long\n", out);
+    if (jr == TRAIN_STOPPED) {
+        if (dist_rank() == 0) fprintf(stderr, "xstilts train: stopped after update %lld of %lld; checkpoint in %s (continue with --resume)\n",
+                (long long)res.steps, (long long)res.total, c.out);
+        rc = 130;
         goto done;
     }
-    if (model_save(tmp, &m, &err) || copy_tokenizer(model_dir, tmp, &err) || check_out(out, &err)) goto fail_err;
-    if (rename(tmp, out) != 0) {
-        fprintf(stderr, "xstilts train: %s: cannot rename %s into place (%s); the trained model is in %s\n", out, tmp,
-                strerror(errno), tmp);
-        goto done;
+    if (dist_rank() == 0) {
+        fprintf(stderr, "xstilts train: %lld updates in %.1f s (%.0f tokens/s)%s", (long long)res.steps, res.wall_s,
+                res.tokens_per_s, res.early_stopped ? ", stopped early" : "");
+        if (res.best_step >= 0) fprintf(stderr, "; best dev %.4f at update %lld (its weights kept)", res.best_metric,
+                                        (long long)res.best_step);
+        fprintf(stderr, "\nxstilts train: wrote %s\n", c.out);
     }
-    fprintf(stderr, "xstilts train: wrote %s\n", out);
     rc = 0;
-    goto done;
-fail_err:
-    fail(&err);
 done:
-    if (lc.jsonl) fclose(lc.jsonl);
-    if (have_trainer) trainer_free(&tr);
-    if (have_model) model_free(&m);
-    if (rows.ids || rows.info) feat_rows_free(&rows);
-    pairs_free(&ps);
-    choices_free(&cs);
-    if (tok) tokenizer_free(tok);
+    dist_finalize(); /* after a barrier: every rank is done, rank 0's files are written */
+    if (prog.jsonl) fclose(prog.jsonl);
+    job_result_free(&res);
+    free(c.task); free(c.dev); free(c.model); free(c.out); free(c.data); free(c.log); free(c.sampler); free(c.weights);
     return rc;
 }

@@ -27,6 +27,8 @@ static const Command COMMANDS[] = {
     {"retrieve", cmd_retrieve, "embeddings (.npy) -> nearest neighbours / margin-mined pairs"},
     {"aggregate", cmd_aggregate, "per-language metrics -> task averages and the XTREME score"},
     {"train", cmd_train, "fine-tune a model folder with a fresh head on a pair / multiple-choice file"},
+    {"predict", cmd_predict, "a model folder with a task head + a data file -> the task's prediction file"},
+    {"run", cmd_run, "the X-STILTs study from one config: validate, plan (--dry-run), write RUN/run.json"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

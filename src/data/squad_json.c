@@ -156,6 +156,10 @@ int qa_preds_read(const char *path, QaPreds *p, XsErr *err) {
     p->order = make_order(p->ids, p->n);
     return 0;
 }
+void qa_preds_index(QaPreds *p) {
+    free(p->order);
+    p->order = make_order(p->ids, p->n);
+}
 long qa_preds_find(const QaPreds *p, const char *id) { return find_id(p->ids, p->order, p->n, id); }
 void qa_preds_free(QaPreds *p) {
     for (size_t i = 0; i < p->n; i++) { free(p->ids[i]); free(p->texts[i]); }

@@ -35,6 +35,8 @@ typedef struct QaPreds {
     size_t *order;    /* (n) indices sorted by id, for lookup */
 } QaPreds;
 int qa_preds_read(const char *path, QaPreds *p, XsErr *err);
+/* Builds p->order for p->ids[0 .. n) (malloc'd; qa_preds_free frees it): for predictions made in memory. */
+void qa_preds_index(QaPreds *p);
 /* Index of id, or -1. */
 long qa_preds_find(const QaPreds *p, const char *id);
 void qa_preds_free(QaPreds *p);

@@ -32,6 +32,27 @@ static void put_real(json_t *o, const char *k, double v) {
 }
 static void put_int(json_t *o, const char *k, size_t v) { json_object_set_new(o, k, json_integer((json_int_t)v)); }
 
+int score_labels_mem(const TaskInfo *t, const LabelList *gold, const char *gold_path, const LabelList *pred,
+                     const char *pred_path, json_t *out, XsErr *err) {
+    int rc;
+    if (t->metric == METRIC_BUCC_F1) {
+        PrfResult r;
+        rc = metrics_bucc(gold, gold_path, pred, pred_path, &r, err);
+        if (!rc) {
+            put_real(out, "f1", r.f1); put_real(out, "precision", r.precision); put_real(out, "recall", r.recall);
+            put_int(out, "num_correct", r.ncorrect); put_int(out, "num_pred", r.npred); put_int(out, "num_gold", r.ngold);
+        }
+    } else {
+        AccuracyResult r;
+        rc = metrics_accuracy(gold, gold_path, pred, pred_path, t->metric == METRIC_TATOEBA, &r, err);
+        if (!rc) {
+            put_real(out, "accuracy", r.accuracy);
+            put_int(out, "correct", r.correct); put_int(out, "total", r.n);
+        }
+    }
+    return rc;
+}
+
 static int score_labels(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
                         XsErr *err) {
     LabelList gold, pred;
@@ -52,23 +73,24 @@ static int score_labels(const TaskInfo *t, const char *pred_path, const char *go
                       : labels_read_lines(gold_path, &gold, err);
     if (rc) return -1;
     if (labels_read_lines(pred_path, &pred, err)) { labels_free(&gold); return -1; }
-    if (t->metric == METRIC_BUCC_F1) {
-        PrfResult r;
-        rc = metrics_bucc(&gold, gold_path, &pred, pred_path, &r, err);
-        if (!rc) {
-            put_real(out, "f1", r.f1); put_real(out, "precision", r.precision); put_real(out, "recall", r.recall);
-            put_int(out, "num_correct", r.ncorrect); put_int(out, "num_pred", r.npred); put_int(out, "num_gold", r.ngold);
-        }
-    } else {
-        AccuracyResult r;
-        rc = metrics_accuracy(&gold, gold_path, &pred, pred_path, t->metric == METRIC_TATOEBA, &r, err);
-        if (!rc) {
-            put_real(out, "accuracy", r.accuracy);
-            put_int(out, "correct", r.correct); put_int(out, "total", r.n);
-        }
-    }
+    rc = score_labels_mem(t, &gold, gold_path, &pred, pred_path, out, err);
     labels_free(&gold);
     labels_free(&pred);
+    return rc;
+}
+
+int score_tags_mem(const TagFile *gold, const char *gold_path, const TagFile *pred, const char *pred_path, json_t *out,
+                   XsErr *err) {
+    SeqevalResult r;
+    int rc = seqeval_score(gold, gold_path, pred, pred_path, &r, err);
+    if (!rc) {
+        /* evaluate.py f1(): each × 100 */
+        put_real(out, "f1", r.f1 * 100); put_real(out, "precision", r.precision * 100); put_real(out, "recall", r.recall * 100);
+        put_real(out, "accuracy", r.accuracy * 100);
+        put_int(out, "num_correct_chunks", r.tp); put_int(out, "num_pred_chunks", r.npred);
+        put_int(out, "num_gold_chunks", r.ntrue); put_int(out, "num_tokens", r.ntokens);
+        put_int(out, "num_sentences", gold->nsent);
+    }
     return rc;
 }
 
@@ -76,37 +98,31 @@ static int score_tags(const char *pred_path, const char *gold_path, json_t *out,
     TagFile gold, pred;
     if (tags_read(gold_path, &gold, err)) return -1;
     if (tags_read(pred_path, &pred, err)) { tags_free(&gold); return -1; }
-    SeqevalResult r;
-    int rc = seqeval_score(&gold, gold_path, &pred, pred_path, &r, err);
-    if (!rc) {
-        /* evaluate.py f1(): each × 100 */
-        put_real(out, "f1", r.f1 * 100); put_real(out, "precision", r.precision * 100); put_real(out, "recall", r.recall * 100);
-        put_real(out, "accuracy", r.accuracy * 100);
-        put_int(out, "num_correct_chunks", r.tp); put_int(out, "num_pred_chunks", r.npred);
-        put_int(out, "num_gold_chunks", r.ntrue); put_int(out, "num_tokens", r.ntokens);
-        put_int(out, "num_sentences", gold.nsent);
-    }
+    int rc = score_tags_mem(&gold, gold_path, &pred, pred_path, out, err);
     tags_free(&gold);
     tags_free(&pred);
     return rc;
 }
 
-static int score_qa(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
-                    XsErr *err) {
-    SqLang sl = SQ_SQUAD;
+/* The QA options check and language, shared by the file and in-memory paths. */
+static int qa_setup(const TaskInfo *t, const ScoreOpts *o, SqLang *sl, XsErr *err) {
+    *sl = SQ_SQUAD;
     if (t->metric == METRIC_MLQA) {
         if (!o->lang) return err_set(err, NULL, 0, "mlqa needs a language (one of en es de ar hi vi zh)");
         int l = squad_lang_parse(o->lang);
         if (l < 0) return err_set(err, NULL, 0, "unknown MLQA language '%s' (the MLQA script knows en es de ar hi vi zh)", o->lang);
-        sl = (SqLang)l;
+        *sl = (SqLang)l;
     }
     if (t->metric == METRIC_SQUAD_V2 && o->allow_missing)
         return err_set(err, NULL, 0, "allowing missing predictions does not apply to squad2 (evaluate-v2.0.py fails on a missing prediction)");
     if (t->metric != METRIC_SQUAD_V2 && o->na_prob_path) return err_set(err, NULL, 0, "no-answer probabilities apply to squad2 only");
-    SquadGold gold;
-    QaPreds pred;
-    if (squad_gold_read(gold_path, &gold, err)) return -1;
-    if (qa_preds_read(pred_path, &pred, err)) { squad_gold_free(&gold); return -1; }
+    return 0;
+}
+
+int score_squad_mem(const TaskInfo *t, const SquadGold *gold, const QaPreds *pred, const char *pred_path,
+                    const ScoreOpts *o, json_t *out, XsErr *err) {
+    SqLang sl;
+    if (qa_setup(t, o, &sl, err)) return -1;
     int rc = 0;
     if (t->metric == METRIC_SQUAD_V2) {
         QaProbs na;
@@ -116,7 +132,7 @@ static int score_qa(const TaskInfo *t, const char *pred_path, const char *gold_p
             else have_na = 1;
         }
         SquadV2Result r;
-        if (!rc && squad_evaluate_v2(&gold, &pred, have_na ? &na : NULL, o->na_prob_thresh, &r, err))
+        if (!rc && squad_evaluate_v2(gold, pred, have_na ? &na : NULL, o->na_prob_thresh, &r, err))
             rc = err_prefix(err, "%s: ", pred_path);
         if (!rc) {
             put_real(out, "exact", r.exact); put_real(out, "f1", r.f1); put_int(out, "total", r.total);
@@ -130,13 +146,25 @@ static int score_qa(const TaskInfo *t, const char *pred_path, const char *gold_p
         if (have_na) qa_probs_free(&na);
     } else {
         SquadV1Result r;
-        if (squad_evaluate_v1(&gold, &pred, sl, o->allow_missing, &r, err)) rc = err_prefix(err, "%s: ", pred_path);
+        if (squad_evaluate_v1(gold, pred, sl, o->allow_missing, &r, err)) rc = err_prefix(err, "%s: ", pred_path);
         if (!rc) {
             if (r.missing) log_warn("score: %zu question(s) without a prediction scored 0 (--allow-missing)", r.missing);
             put_real(out, "exact_match", r.exact_match); put_real(out, "f1", r.f1);
             put_int(out, "total", r.total); put_int(out, "missing", r.missing);
         }
     }
+    return rc;
+}
+
+static int score_qa(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
+                    XsErr *err) {
+    SqLang sl;
+    if (qa_setup(t, o, &sl, err)) return -1;
+    SquadGold gold;
+    QaPreds pred;
+    if (squad_gold_read(gold_path, &gold, err)) return -1;
+    if (qa_preds_read(pred_path, &pred, err)) { squad_gold_free(&gold); return -1; }
+    int rc = score_squad_mem(t, &gold, &pred, pred_path, o, out, err);
     qa_preds_free(&pred);
     squad_gold_free(&gold);
     return rc;

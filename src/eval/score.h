@@ -4,6 +4,8 @@
 #ifndef XS_SCORE_H
 #define XS_SCORE_H
 #include "core/check.h"
+#include "data/labels.h"
+#include "data/squad_json.h"
 #include "tasks/registry.h"
 #include <jansson.h>
 
@@ -26,5 +28,16 @@ ScoreOpts score_opts_default(void);
  * do not apply to the task. */
 int score_task(const TaskInfo *t, const char *pred_path, const char *gold_path, const ScoreOpts *o, json_t *out,
                XsErr *err);
+
+/* The same on what the files hold, for callers that have it in memory (tasks/predict.c): score_task reads the
+ * files and calls these, so both paths give identical JSON. The paths only name the inputs in errors.
+ * score_labels_mem: t's accuracy / BUCC / Tatoeba metric; score_tags_mem: seqeval; score_squad_mem: t's QA
+ * metric with o's language / allow_missing / na-prob options. */
+int score_labels_mem(const TaskInfo *t, const LabelList *gold, const char *gold_path, const LabelList *pred,
+                     const char *pred_path, json_t *out, XsErr *err);
+int score_tags_mem(const TagFile *gold, const char *gold_path, const TagFile *pred, const char *pred_path, json_t *out,
+                   XsErr *err);
+int score_squad_mem(const TaskInfo *t, const SquadGold *gold, const QaPreds *pred, const char *pred_path,
+                    const ScoreOpts *o, json_t *out, XsErr *err);
 
 #endif

@@ -110,6 +110,28 @@ void embedding_backward_cpu(float *dwte, float *dwpe, float *dwtt, const float *
     }
 }
 
+/* C (M x N, row-major, ldc) = op(A) op(B) + beta C, as a fixed grid of tiles of C (their size a function of the
+ * shape only), one sgemm per tile, the tiles spread over the OpenMP threads. Every element of C comes from the same
+ * single-threaded call (OpenBLAS runs one thread inside an active parallel region; with one OpenMP thread the region
+ * is inactive and OpenBLAS has one thread too) whatever the number of threads: the linear layers, and so training,
+ * give the same bits with 1 or 16 threads. One multi-threaded sgemm over the whole matrix does not (OpenBLAS splits
+ * it by the thread count: measured, gradients differing in the last bits between 1 and 2 threads at C = 128). */
+static void sgemm_tiled(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc) {
+    /* tiles big enough that packing stays cheap, small enough for many threads; a long reduction (the weight
+     * gradient: K = rows of the batch) makes small tiles worth their call */
+    int TM = K > 2048 ? 64 : 256, TN = K > 2048 ? 128 : N <= 8192 ? 512 : 2048;
+    int tm = (M + TM - 1) / TM, tn = (N + TN - 1) / TN;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < tm * tn; t++) {
+        int i0 = t / tn * TM, j0 = t % tn * TN;
+        int mi = M - i0 < TM ? M - i0 : TM, nj = N - j0 < TN ? N - j0 : TN;
+        const float *a = ta == CblasNoTrans ? A + (size_t)i0 * lda : A + i0;  /* rows i0.. of op(A) */
+        const float *b = tb == CblasNoTrans ? B + j0 : B + (size_t)j0 * ldb;  /* columns j0.. of op(B) */
+        cblas_sgemm(CblasRowMajor, ta, tb, mi, nj, K, 1.0f, a, lda, b, ldb, beta, C + (size_t)i0 * ldc + j0, ldc);
+    }
+}
+
 void linear_forward_cpu(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
     float beta = 0.0f;
     if (bias) {
@@ -117,13 +139,13 @@ void linear_forward_cpu(float *out, const float *inp, const float *w, const floa
         for (int i = 0; i < N; i++) memcpy(out + (size_t)i * OC, bias, (size_t)OC * sizeof(float));
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC, beta, out, OC);
+    sgemm_tiled(CblasNoTrans, CblasTrans, N, OC, IC, inp, IC, w, IC, beta, out, OC);
 }
 
 void linear_backward_cpu(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                          const float *w, int N, int IC, int OC) {
-    if (dinp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, 1.0f, dinp, IC);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dw, IC);
+    if (dinp) sgemm_tiled(CblasNoTrans, CblasNoTrans, N, IC, OC, dout, OC, w, IC, 1.0f, dinp, IC);
+    sgemm_tiled(CblasTrans, CblasNoTrans, OC, IC, N, dout, OC, inp, IC, 1.0f, dw, IC);
     if (dbias) colsum_add(dbias, dout, N, OC);
 }
 

@@ -185,8 +185,9 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
             char k[16], v[32];
             snprintf(k, sizeof k, "%d", i);
             snprintf(v, sizeof v, "LABEL_%d", i);
-            json_object_set_new(i2l, k, json_string(v));
-            json_object_set_new(l2i, v, json_integer(i));
+            const char *name = c->label_names ? c->label_names[i] : v;
+            json_object_set_new(i2l, k, json_string(name));
+            json_object_set_new(l2i, name, json_integer(i));
         }
         json_object_set_new(r, "id2label", i2l);
         json_object_set_new(r, "label2id", l2i);

@@ -27,6 +27,9 @@ typedef struct ModelConfig {
                                * in a Model it names the head in the table: model_open clears it, model_add_head sets it */
     int num_labels;           /* size of "id2label" (else "num_labels"); 0 when absent. config_save writes
                                * id2label / label2id {i: "LABEL_i"} when > 0, as HF's PretrainedConfig */
+    const char *const *label_names; /* (num_labels) names config_save writes in id2label / label2id instead of
+                               * HF's generic "LABEL_i" (a task's labels: tasks/taskdata.h); not owned; NULL =
+                               * LABEL_i. config_load leaves it NULL (tasks/predict.c checks the names) */
 } ModelConfig;
 
 /* Reads dir/config.json. Errors name the file and the missing/bad field. */

@@ -25,6 +25,9 @@ typedef enum {
     METRIC_NONE
 } MetricKind;
 
+/* Default hyperparameter class of a task (jiant/X-STILTs' per-type settings; docs/TRAINING.md). */
+typedef enum { HP_NONE = 0, HP_CLS, HP_CHOICE, HP_TAG, HP_QA } TaskHp;
+
 typedef enum { GROUP_NONE = -1, GROUP_CLASSIFICATION, GROUP_TAGGING, GROUP_QA, GROUP_RETRIEVAL, GROUP_COUNT } TaskGroup;
 
 typedef struct TaskInfo {
@@ -36,10 +39,18 @@ typedef struct TaskInfo {
     const char *metric_keys[4];  /* evaluate.py METRIC_FUNCTION keys aggregate averages, first required */
     const char *xtreme_langs;    /* evaluate.py XTREME_TASK2LANGS order (averages sum in it); NULL: not XTREME */
     TaskGroup group;             /* XTREME_GROUP2TASK; GROUP_NONE outside XTREME */
+    /* For training and prediction (tasks/taskdata.h, tasks/predict.h); retrieval tasks: HP_NONE, 0, NULL. */
+    TaskHp hp;                   /* head kind and default hyperparameters: HP_CLS → *ForSequenceClassification,
+                                  * HP_CHOICE → *ForMultipleChoice, HP_TAG → *ForTokenClassification,
+                                  * HP_QA → *ForQuestionAnswering */
+    int max_len;                 /* default tokens per row: 256 (cls, choice, tagging), 384 (QA) */
+    const char *labels;          /* label list of the head's outputs: the data/task_labels.h name (task_labels_find)
+                                  * for cls/choice, "upos" / "panx" (data/tagging.h TAGS_*) for tagging; NULL for QA */
 } TaskInfo;
 
 /* Every task, XTREME's first in evaluate.py's order (pawsx xnli panx udpos bucc2018 tatoeba xquad mlqa
- * tydiqa), then the others. The pointer is valid for the program's life. */
+ * tydiqa), then the English intermediate tasks of the study (mnli anli snli qqp hellaswag cosmosqa
+ * commonsenseqa squad squad2). The pointer is valid for the program's life. */
 int task_count(void);
 const TaskInfo *task_at(int i);
 /* The XTREME tasks are exactly task_at(0 .. task_xtreme_count() - 1). */
@@ -55,5 +66,7 @@ void task_names_list(char *buf, size_t cap);
 /* Category key and label ("classification", "Classification"); GROUP_NONE gives NULL. */
 const char *task_group_name(TaskGroup g);
 const char *task_group_label(TaskGroup g);
+/* "cls", "choice", "tag", "qa" ("none" for HP_NONE). */
+const char *task_hp_name(TaskHp hp);
 
 #endif

@@ -120,26 +120,34 @@ static json_t *state_json(const TrainState *st, const ParamSet *ps) {
     return r;
 }
 
-static int write_optimizer(const char *path, const ParamSet *ps, XsErr *err) {
-    CHECK(ps->adam_m && ps->adam_v, "checkpoint_save: no Adam blocks (paramset_alloc_adam)");
+/* The table's tensors from `nb` blocks, tensor k of block w named "<pfx[w]><name>" (pfx "" allowed), F32. */
+static int write_table(const char *path, const ParamSet *ps, const float *const *blocks, const char *const *pfx,
+                       int nb, XsErr *err) {
     int n = ps->n;
-    StWriteItem *items = xcalloc((size_t)(2 * n), sizeof *items);
-    char (*names)[128] = xcalloc((size_t)(2 * n), sizeof *names);
+    StWriteItem *items = xcalloc((size_t)(nb * n), sizeof *items);
+    char (*names)[160] = xcalloc((size_t)(nb * n), sizeof *names);
     for (int k = 0; k < n; k++)
-        for (int w = 0; w < 2; w++) {
+        for (int w = 0; w < nb; w++) {
             const ParamInfo *p = &ps->t[k];
-            StWriteItem *it = &items[2 * k + w];
-            snprintf(names[2 * k + w], sizeof names[0], "%s.%s", w ? "exp_avg_sq" : "exp_avg", p->name);
-            it->name = names[2 * k + w];
-            it->data = (w ? ps->adam_v : ps->adam_m) + p->offset;
+            StWriteItem *it = &items[nb * k + w];
+            snprintf(names[nb * k + w], sizeof names[0], "%s%s", pfx[w], p->name);
+            it->name = names[nb * k + w];
+            it->data = blocks[w] + p->offset;
             it->ndim = p->ndim;
             it->shape[0] = p->shape[0];
             it->shape[1] = p->shape[1];
         }
-    int rc = st_write_f32(path, items, 2 * n, err);
+    int rc = st_write_f32(path, items, nb * n, err);
     free(items);
     free(names);
     return rc;
+}
+
+static int write_optimizer(const char *path, const ParamSet *ps, XsErr *err) {
+    CHECK(ps->adam_m && ps->adam_v, "checkpoint_save: no Adam blocks (paramset_alloc_adam)");
+    const float *blocks[2] = {ps->adam_m, ps->adam_v};
+    const char *pfx[2] = {"exp_avg.", "exp_avg_sq."};
+    return write_table(path, ps, blocks, pfx, 2, err);
 }
 
 static const char *base_name(const char *p) {
@@ -149,6 +157,11 @@ static const char *base_name(const char *p) {
 
 int checkpoint_save(const char *dir, const Model *m, const TrainState *st, const char *const *copy_files,
                     XsErr *err) {
+    return checkpoint_save_best(dir, m, st, copy_files, NULL, err);
+}
+
+int checkpoint_save_best(const char *dir, const Model *m, const TrainState *st, const char *const *copy_files,
+                         const float *best, XsErr *err) {
     if (st->seed > (uint64_t)INT64_MAX) return err_set(err, dir, 0, "seed %llu too large (expected < 2^63)",
                                                        (unsigned long long)st->seed);
     CHECK(st->n_tasks >= 1 && st->n_tasks <= XS_MAX_TASKS && st->sampler.n == st->n_tasks,
@@ -164,6 +177,12 @@ int checkpoint_save(const char *dir, const Model *m, const TrainState *st, const
     if (model_save(tmp, m, err)) goto fail;
     snprintf(path, sizeof path, "%s/%s", tmp, OPT_FILE);
     if (write_optimizer(path, &m->tab, err)) goto fail;
+    if (best) {
+        const char *pfx[1] = {""};
+        snprintf(path, sizeof path, "%s/%s", tmp, XS_CKPT_BEST);
+        if (write_table(path, &m->tab, &best, pfx, 1, err)) goto fail;
+        names[nf++] = XS_CKPT_BEST;
+    }
     for (int i = 0; copy_files && copy_files[i]; i++) {
         const char *bn = base_name(copy_files[i]);
         int dup = !strcmp(bn, STATE_FILE);
@@ -448,6 +467,34 @@ int checkpoint_load_optimizer(const char *dir, ParamSet *ps, XsErr *err) {
                 snprintf(nm, sizeof nm, "%s.%s", w ? "exp_avg_sq" : "exp_avg", ps->t[k].name);
                 rc = st_read_f32(&st, st_find(&st, nm), (w ? ps->adam_v : ps->adam_m) + ps->t[k].offset, err);
             }
+    }
+    st_close(&st);
+    return rc;
+}
+
+int checkpoint_load_best(const char *dir, const ParamSet *ps, float *best, XsErr *err) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, XS_CKPT_BEST);
+    SafeTensors st;
+    if (st_open(path, &st, err)) return -1;
+    int rc = 0;
+    if (st.n != ps->n)
+        rc = err_set(err, path, 0, "%d tensors, the model's table has %d: the checkpoint was written for other heads "
+                     "or another model", st.n, ps->n);
+    for (int k = 0; k < ps->n && !rc; k++) {
+        const ParamInfo *p = &ps->t[k];
+        const StTensor *t = st_find(&st, p->name);
+        if (!t) { rc = err_set(err, path, 0, "no tensor %s: the checkpoint was written for other heads or another model", p->name); break; }
+        if (!(t->dtype == ST_F32 && t->ndim == p->ndim && t->shape[0] == p->shape[0] &&
+              (p->ndim == 1 || t->shape[1] == p->shape[1]))) {
+            rc = err_set(err, path, 0, "tensor %s: not F32 of the table's shape", p->name);
+            break;
+        }
+    }
+    if (!rc) {
+        memset(best, 0, ps->total * sizeof(float));
+        for (int k = 0; k < ps->n && !rc; k++)
+            rc = st_read_f32(&st, st_find(&st, ps->t[k].name), best + ps->t[k].offset, err);
     }
     st_close(&st);
     return rc;

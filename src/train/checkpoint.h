@@ -51,6 +51,16 @@ typedef struct TrainState {
 int checkpoint_save(const char *dir, const Model *m, const TrainState *st, const char *const *copy_files,
                     XsErr *err);
 
+/* checkpoint_save plus XS_CKPT_BEST (when best != NULL): the table's tensors under their table names (no model
+ * prefix), F32, from `best` (a block of m->tab.total floats): the weights of the best evaluation so far, listed and
+ * hashed like every other file. */
+#define XS_CKPT_BEST "best.safetensors"
+int checkpoint_save_best(const char *dir, const Model *m, const TrainState *st, const char *const *copy_files,
+                         const float *best, XsErr *err);
+/* Reads dir/best.safetensors into best[ps->total] (padding zeroed). Its tensors must be exactly the table's (names,
+ * shapes): otherwise an error naming the file and the tensor. Does not verify hashes (checkpoint_verify). */
+int checkpoint_load_best(const char *dir, const ParamSet *ps, float *best, XsErr *err);
+
 /* Checks dir/xstilts.json (parses, format and version, its seal) and the size and sha256 of every file
  * it lists; an error names the file and what is wrong (flipped byte, truncated, missing). */
 int checkpoint_verify(const char *dir, XsErr *err);

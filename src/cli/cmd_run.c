@@ -1,0 +1,149 @@
+/* cmd_run.c — `xstilts run CONFIG --out RUN`: the X-STILTs study from one config (docs/RUN.md). Parses and
+ * validates the config, counts every file it names, prints the plan (--dry-run) or writes RUN/run.json.
+ * Executing the plan (phases 1-3) is not implemented yet: the command says so and exits 1. */
+#include "cli/cli.h"
+#include "core/check.h"
+#include "core/util.h"
+#include "run/config.h"
+#include "run/measure.h"
+#include "run/plan.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Training tokens per second assumed when --throughput is not given: a round figure, not a measurement of this
+ * machine (docs/RUN.md says how to measure one). */
+#define RUN_DEFAULT_THROUGHPUT 1000.0
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: xstilts run CONFIG --out RUN [--dry-run] [--force] [--model DIR] [--data DIR]\n"
+            "                   [--throughput TOKENS_PER_S | --measure]\n"
+            "\n"
+            "The X-STILTs study described by CONFIG (JSON, docs/RUN.md): rows of intermediate tasks x XTREME targets\n"
+            "x seeds. Every key is checked (errors name CONFIG:line:column and the JSON path) and every file the plan\n"
+            "reads is opened and counted with the real readers before anything starts.\n"
+            "\n"
+            "  --out RUN        the run folder (RUN/run.json, RUN/phase1/..., RUN/cells/...; docs/RUN.md)\n"
+            "  --dry-run        print the plan: phase-1 jobs, cells, their state in RUN, examples, tokens and hours\n"
+            "  --force          accept cells whose config changed (stale); without it a stale cell is an error\n"
+            "  --model DIR      the model folder instead of CONFIG's \"model\"\n"
+            "  --data DIR       XTREME's download/ folder instead of CONFIG's \"data\"\n"
+            "  --throughput N   training tokens per second for the hours (default %.0f: an assumed figure, not\n"
+            "                   measured here; prediction tokens count a third)\n"
+            "  --measure        measure the throughput instead: 1 + 2 timed updates of the real trainer (forward,\n"
+            "                   backward, AdamW) on the model, batch and max_len of the first trained target, full rows\n"
+            "\n"
+            "Without --dry-run the plan is written to RUN/run.json; executing it (training, prediction, scoring)\n"
+            "is not implemented yet and the command exits 1 saying so.\n",
+            RUN_DEFAULT_THROUGHPUT);
+}
+
+static int fail(const XsErr *e) {
+    fprintf(stderr, "xstilts run: %s\n", e->msg);
+    return 1;
+}
+
+static int mkdir_one(const char *p, XsErr *err) {
+    if (mkdir(p, 0777) == 0 || errno == EEXIST) {
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) return 0;
+        return err_set(err, p, 0, "exists and is not a folder");
+    }
+    return err_set(err, p, 0, "cannot create the folder: %s", strerror(errno));
+}
+
+int cmd_run(int argc, char **argv) {
+    const char *config = NULL, *out = NULL, *v;
+    RunOverrides ov = {NULL, NULL};
+    int dry = 0, force = 0, measure = 0;
+    OptDouble thr = {RUN_DEFAULT_THROUGHPUT, 0};
+    for (int i = 1; i < argc; i++) {
+        if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
+        else if ((v = arg_str(argc, argv, &i, "--out"))) out = v;
+        else if ((v = arg_str(argc, argv, &i, "--model"))) ov.model = v;
+        else if ((v = arg_str(argc, argv, &i, "--data"))) ov.data = v;
+        else if (arg_double_in(argc, argv, &i, "--throughput", 1e-3, 1e12, &thr)) {}
+        else if (arg_flag(argv, i, "--dry-run")) dry = 1;
+        else if (arg_flag(argv, i, "--force")) force = 1;
+        else if (arg_flag(argv, i, "--measure")) measure = 1;
+        else if (argv[i][0] != '-' && !config) config = argv[i];
+        else arg_unknown("run", argv[i]);
+    }
+    if (!config) usage_error("expected a CONFIG file");
+    if (!out) usage_error("--out RUN is required");
+    if (measure && thr.set) usage_error("--measure and --throughput exclude each other");
+    XsErr err = {0};
+    RunConfig cfg;
+    if (run_config_load(config, &ov, &cfg, &err)) return fail(&err);
+    RunPlan plan;
+    struct stat sb;
+    int have_run = stat(out, &sb) == 0;
+    if (have_run && !S_ISDIR(sb.st_mode)) {
+        err_set(&err, out, 0, "exists and is not a folder");
+        run_config_free(&cfg);
+        return fail(&err);
+    }
+    int rc = 1;
+    if (run_plan_build(&plan, &cfg, have_run ? out : NULL, &err)) goto fail_cfg;
+    if (measure) {
+        int b = 4, L = 256;
+        for (int i = 0; i < plan.ncells; i++)
+            if (cfg.targets[plan.cells[i].target].info->type != TASK_RETRIEVAL) {
+                b = plan.cells[i].hp.train.batch;
+                L = plan.cells[i].hp.max_len;
+                break;
+            }
+        Throughput tp;
+        fprintf(stderr, "xstilts run: measuring the throughput: 3 updates of %d x %d tokens on %s ...\n", b, L, cfg.model);
+        if (run_measure_throughput(cfg.model, b, L, 2, &tp, &err)) goto fail_plan;
+        thr.v = tp.tokens_per_s;
+        snprintf(plan.throughput_how, sizeof plan.throughput_how, "measured here: %d updates of %d x %d tokens, %.2f s each",
+                 tp.steps, tp.batch, tp.max_len, tp.step_s);
+    } else if (thr.set) snprintf(plan.throughput_how, sizeof plan.throughput_how, "--throughput");
+    else snprintf(plan.throughput_how, sizeof plan.throughput_how, "assumed, not measured: --measure or --throughput");
+    if (run_plan_count(&plan, thr.v, &err)) goto fail_plan;
+    char prev[65] = "";
+    if (have_run && run_folder_hash(out, prev, &err)) goto fail_plan;
+    if (prev[0] && strcmp(prev, plan.config_hash))
+        fprintf(stderr, "xstilts run: %s/run.json was written by another config (config_hash %.16s..., now %.16s...); "
+                        "the cells it changed are stale\n", out, prev, plan.config_hash);
+    int nstale = 0;
+    for (int i = 0; i < plan.ncells; i++) nstale += plan.cells[i].state == RS_STALE;
+    for (int i = 0; i < plan.njobs; i++) nstale += plan.jobs[i].state == RS_STALE;
+    if (dry) {
+        run_plan_print(&plan, stdout);
+        if (nstale && !force)
+            fprintf(stdout, "note: %d cells / jobs in %s were made with another config (stale); a run needs --force\n", nstale,
+                    out);
+        rc = 0;
+        goto done;
+    }
+    if (nstale && !force) {
+        for (int i = 0; i < plan.njobs; i++)
+            if (plan.jobs[i].state == RS_STALE) { err_set(&err, plan.jobs[i].dir, 0, "made with another config"); break; }
+        for (int i = 0; i < plan.ncells && !err.failed; i++)
+            if (plan.cells[i].state == RS_STALE) err_set(&err, plan.cells[i].dir, 0, "made with another config");
+        err_prefix(&err, "%d cells / phase-1 jobs are stale (their config changed); run with --force to redo them. First: ",
+                   nstale);
+        goto fail_plan;
+    }
+    if (mkdir_one(out, &err) || run_plan_write(&plan, out, &err)) goto fail_plan;
+    run_plan_print(&plan, stdout);
+    fprintf(stderr, "xstilts run: wrote %s/run.json; executing the plan (phase 1 intermediate training, phase 2 target "
+                    "fine-tuning, phase 3 prediction and scoring) is not implemented yet: nothing was trained\n", out);
+    rc = 1;
+    goto done;
+fail_plan:
+    fail(&err);
+done:
+    run_plan_free(&plan);
+    run_config_free(&cfg);
+    return rc;
+fail_cfg:
+    fail(&err);
+    run_config_free(&cfg);
+    return 1;
+}
