@@ -35,7 +35,10 @@ XS_CFLAGS  := $(WARN) $(OPT) -g $(ARCH) -fopenmp -D_GNU_SOURCE -Isrc $(SAN)
 XS_LDFLAGS := -fopenmp $(SAN)
 LDLIBS   = $(PKG_LIBS) -lm
 
-LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+# src/dist/dist_mpi.c is not in the library: the archive has dist_single.o (one process); the MPI programs
+# (build/xstilts-mpi, build/tests/mpi_*) link dist_mpi.o ahead of the archive, which defines every dist_*
+# symbol, so the linker never pulls dist_single.o in. Everything else is compiled once for both.
+LIB_SRC  := $(filter-out src/cli/% src/dist/dist_mpi.c,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
@@ -48,9 +51,26 @@ TESTUTIL := $(B)/obj/tests/testutil.o
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(B)/fuzz-replay/replay_%)
 
+# Open MPI (issue 14): `make MPI=1` builds $(B)/xstilts-mpi and fails if Open MPI is missing; `make check`
+# builds it (and the MPI test programs tests/mpi_*.c) whenever pkg-config finds ompi-c, which `make test`
+# installs (scripts/install-deps.sh), so the README's test command runs the MPI tests too.
+MPI     ?= 0
+HAVE_MPI := $(shell pkg-config --exists ompi-c 2>/dev/null && echo 1)
+MPI_CFLAGS = $(shell pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS   = $(shell pkg-config --libs ompi-c 2>/dev/null)
+MPI_OBJ  := $(B)/obj/dist/dist_mpi.o
+MPI_TEST_SRC := $(wildcard tests/mpi_*.c)
+MPI_BIN  := $(B)/xstilts-mpi $(MPI_TEST_SRC:tests/%.c=$(B)/tests/%)
+ifeq ($(MPI),1)
+  ALL_MPI := pkgcheck-mpi $(MPI_BIN)
+endif
+ifeq ($(HAVE_MPI),1)
+  CHECK_MPI := $(MPI_BIN)
+endif
+
 .SECONDARY:
-.PHONY: all test check asan ubsan bench demo deps clean help pkgcheck pkgcheck-test fuzz fuzz-run
-all: $(B)/xstilts
+.PHONY: all test check asan ubsan bench demo deps clean help pkgcheck pkgcheck-test pkgcheck-mpi fuzz fuzz-run
+all: $(B)/xstilts $(ALL_MPI)
 
 help:
 	@echo "make            build build/xstilts"
@@ -64,7 +84,8 @@ help:
 	@echo "make fuzz       libFuzzer targets of every input parser (clang, ASan+UBSan) into build/fuzz/ (fuzz/)"
 	@echo "make fuzz-run   run each fuzz target FUZZ_SECONDS (default 60) from its corpus; logs in build/fuzz/logs/"
 	@echo "make clean      remove build/"
-	@echo "variables: MODE=release|asan|ubsan WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
+	@echo "make MPI=1      also build/xstilts-mpi (Open MPI; run it under mpirun, docs/SCALING.md)"
+	@echo "variables: MODE=release|asan|ubsan MPI=1 WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
 
 deps:
 	@bash scripts/install-deps.sh
@@ -75,13 +96,15 @@ define PKGCHECK
 	missing=""; for p in $(1); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "xstilts: pkg-config cannot find:$$missing. Run 'make deps' to install them (scripts/install-deps.sh, apt-get)," >&2; \
-	  echo "         or install them yourself (Debian: libopenblas-openmp-dev libjansson-dev libutf8proc-dev libcmocka-dev)." >&2; \
+	  echo "         or install them yourself (Debian: libopenblas-openmp-dev libjansson-dev libutf8proc-dev libcmocka-dev; MPI=1: libopenmpi-dev openmpi-bin)." >&2; \
 	  exit 1; fi
 endef
 pkgcheck:
 	$(call PKGCHECK,$(PKGS))
 pkgcheck-test:
 	$(call PKGCHECK,$(PKGS) cmocka)
+pkgcheck-mpi:
+	$(call PKGCHECK,$(PKGS) ompi-c)
 
 $(B)/obj/%.o: src/%.c | pkgcheck
 	@mkdir -p $(dir $@)
@@ -91,12 +114,27 @@ $(B)/obj/tests/%.o: tests/%.c | pkgcheck-test
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
 
+$(MPI_OBJ): src/dist/dist_mpi.c | pkgcheck-mpi
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
 $(B)/libxstilts.a: $(LIB_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
 $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libxstilts.a $(LDLIBS)
+
+$(B)/xstilts-mpi: $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a
+	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
+
+$(B)/bench/mpi_allreduce: bench/mpi_allreduce.c $(MPI_OBJ) $(B)/libxstilts.a | pkgcheck-mpi
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
+
+$(B)/tests/mpi_%: $(B)/obj/tests/mpi_%.o $(MPI_OBJ) $(B)/libxstilts.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL) $(B)/libxstilts.a
 	@mkdir -p $(dir $@)
@@ -140,7 +178,7 @@ fuzz-run: fuzz
 test:
 	@bash scripts/install-deps.sh
 	@$(MAKE) --no-print-directory check
-check: $(TEST_BIN) $(B)/xstilts $(FUZZ_REPLAY)
+check: $(TEST_BIN) $(B)/xstilts $(FUZZ_REPLAY) $(CHECK_MPI)
 	@B=$(B) bash tests/run-all.sh $(TEST_BIN)
 
 asan:
@@ -160,4 +198,5 @@ demo:
 clean:
 	rm -rf build
 
--include $(FUZZ_LIB_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/obj/tests/%.d) $(MPI_OBJ:.o=.d)
+-include $(MPI_TEST_SRC:tests/%.c=$(B)/obj/tests/%.d)

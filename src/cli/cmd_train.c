@@ -5,10 +5,12 @@
 #include "core/check.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "dist/dist.h"
 #include "train/job.h"
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +204,7 @@ static void fmt_hms(double s, char *buf, size_t cap) {
 
 static void on_update(const TrainStepLog *l, void *ctx) {
     Prog *p = ctx;
+    if (dist_rank() != 0) return; /* rank 0 reports (the losses and tokens are the whole global batch's) */
     double now = time_now();
     if (p->first_step < 0) {
         p->first_step = l->step - 1;
@@ -252,7 +255,7 @@ static void on_update(const TrainStepLog *l, void *ctx) {
 static void on_note(void *ctx, const char *msg) {
     Prog *p = ctx;
     p->t0 = time_now(); /* the clock of tokens/s and the ETA starts when the job has loaded everything */
-    fprintf(stderr, "xstilts train: %s\n", msg);
+    if (dist_rank() == 0) fprintf(stderr, "xstilts train%s: %s\n", dist_size() > 1 ? " [rank 0]" : "", msg);
 }
 
 /* Splits s at commas into v (at most cap entries, the string modified); returns the count. */
@@ -402,6 +405,24 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     s.cfg.stop = &g_stop;
+    /* data parallel under mpirun (build/xstilts-mpi; the one-process build: rank 0 of 1) */
+    if (dist_init(&err)) {
+        fprintf(stderr, "xstilts train: %s\n", err.msg);
+        goto done;
+    }
+    s.cfg.rank = dist_rank();
+    s.cfg.world = dist_size();
+    if (s.cfg.world > 1) {
+        dist_install_exit_hook(); /* a rank that fails ends the job instead of leaving the others in a collective */
+        if (!getenv("OMP_NUM_THREADS")) { /* the cores of this node (mpirun's binding) shared by its ranks */
+            const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+            int local = ls && atoi(ls) > 0 ? atoi(ls) : 1, t = omp_get_num_procs() / local;
+            omp_set_num_threads(t > 0 ? t : 1);
+        }
+        if (dist_rank() == 0)
+            fprintf(stderr, "xstilts train [rank 0]: %d ranks, %d thread(s) each; rank 0 writes %s\n", s.cfg.world,
+                    omp_get_max_threads(), c.out);
+    }
     snprintf(log_default, sizeof log_default, "%s/log.jsonl", c.out);
     prog.spec = &s;
     prog.log_path = c.log ? c.log : log_default;
@@ -414,22 +435,26 @@ int cmd_train(int argc, char **argv) {
     int jr = train_job(&s, &res, &err);
     if (prog.tty) fprintf(stderr, "\n");
     if (jr < 0) {
+        if (dist_size() > 1) dist_abort(1, "train: %s", err.msg);
         fprintf(stderr, "xstilts train: %s\n", err.msg);
         goto done;
     }
     if (jr == TRAIN_STOPPED) {
-        fprintf(stderr, "xstilts train: stopped after update %lld of %lld; checkpoint in %s (continue with --resume)\n",
+        if (dist_rank() == 0) fprintf(stderr, "xstilts train: stopped after update %lld of %lld; checkpoint in %s (continue with --resume)\n",
                 (long long)res.steps, (long long)res.total, c.out);
         rc = 130;
         goto done;
     }
-    fprintf(stderr, "xstilts train: %lld updates in %.1f s (%.0f tokens/s)%s", (long long)res.steps, res.wall_s,
-            res.tokens_per_s, res.early_stopped ? ", stopped early" : "");
-    if (res.best_step >= 0) fprintf(stderr, "; best dev %.4f at update %lld (its weights kept)", res.best_metric,
-                                    (long long)res.best_step);
-    fprintf(stderr, "\nxstilts train: wrote %s\n", c.out);
+    if (dist_rank() == 0) {
+        fprintf(stderr, "xstilts train: %lld updates in %.1f s (%.0f tokens/s)%s", (long long)res.steps, res.wall_s,
+                res.tokens_per_s, res.early_stopped ? ", stopped early" : "");
+        if (res.best_step >= 0) fprintf(stderr, "; best dev %.4f at update %lld (its weights kept)", res.best_metric,
+                                        (long long)res.best_step);
+        fprintf(stderr, "\nxstilts train: wrote %s\n", c.out);
+    }
     rc = 0;
 done:
+    dist_finalize(); /* after a barrier: every rank is done, rank 0's files are written */
     if (prog.jsonl) fclose(prog.jsonl);
     job_result_free(&res);
     free(c.task); free(c.dev); free(c.model); free(c.out); free(c.data); free(c.log); free(c.sampler); free(c.weights);

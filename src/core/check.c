@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+static XsExitHook g_exit_hook = NULL;
+void xs_set_exit_hook(XsExitHook hook) { g_exit_hook = hook; }
+static XS_NORETURN void xs_exit(int code) {
+    if (g_exit_hook) g_exit_hook(code);
+    exit(code);
+}
+
 void xs_panic(const char *file, int line, const char *cond, const char *fmt, ...) {
     fprintf(stderr, "xstilts: internal error at %s:%d: check `%s` failed: ", file, line, cond);
     va_list ap;
@@ -12,7 +19,7 @@ void xs_panic(const char *file, int line, const char *cond, const char *fmt, ...
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    exit(2);
+    xs_exit(2);
 }
 
 static const char *g_prog = NULL;
@@ -30,7 +37,7 @@ void xs_die(const char *fmt, ...) {
     if (g_prog && !strncmp(m, g_prog, n) && m[n] == ':' && m[n + 1] == ' ') m += n + 2;
     if (g_prog) fprintf(stderr, "xstilts %s: %s\n", g_prog, m);
     else fprintf(stderr, "xstilts: %s\n", m);
-    exit(1);
+    xs_exit(1);
 }
 
 int err_set(XsErr *e, const char *path, long line, const char *fmt, ...) {

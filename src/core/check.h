@@ -18,6 +18,10 @@ XS_NORETURN void xs_panic(const char *file, int line, const char *cond, const ch
  * xs_set_prog was given (the sub-command; the binary's main sets it), else just "xstilts: msg". */
 void xs_set_prog(const char *cmd);
 XS_NORETURN void xs_die(const char *fmt, ...) XS_PRINTF(1, 2);
+/* Called by xs_panic and xs_die after their message, instead of exit(code), when set (NULL: plain exit).
+ * dist/ installs one that ends every rank of a multi-process job (MPI_Abort); it must not return. */
+typedef void (*XsExitHook)(int code);
+void xs_set_exit_hook(XsExitHook hook);
 
 #define CHECK(cond, ...) \
     do { if (!(cond)) xs_panic(__FILE__, __LINE__, #cond, __VA_ARGS__); } while (0)

@@ -28,9 +28,12 @@ static int log_level(void) {
     }
     return lvl;
 }
+static char g_log_label[64];
+void log_set_label(const char *label) { snprintf(g_log_label, sizeof g_log_label, "%s", label ? label : ""); }
 static void vlog(int lvl, const char *tag, const char *fmt, va_list ap) {
     if (log_level() < lvl) return;
-    fprintf(stderr, "[%s] ", tag);
+    if (g_log_label[0]) fprintf(stderr, "[%s] [%s] ", tag, g_log_label);
+    else fprintf(stderr, "[%s] ", tag);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
 }

@@ -12,6 +12,8 @@ double time_now(void); /* seconds, monotonic */
 
 /* Logging to stderr. Level from XSTILTS_LOG=quiet|info|debug (default info). */
 void log_info(const char *fmt, ...) XS_PRINTF(1, 2);
+/* A label printed after the level tag of every log line ("rank 1/2"); NULL or "" for none. Copied. */
+void log_set_label(const char *label);
 void log_warn(const char *fmt, ...) XS_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) XS_PRINTF(1, 2);
 

@@ -247,7 +247,7 @@ static int job_eval(void *ctx, Model *m, int64_t step, double *metric, XsErr *er
     r->curve[r->ncurve].step = step;
     r->curve[r->ncurve].metric = *metric;
     r->ncurve++;
-    return write_curve(j, err);
+    return j->s->cfg.rank == 0 ? write_curve(j, err) : 0; /* data parallel: rank 0 writes */
 }
 
 /* The curve of the run before a resume at `step` (entries after it are redone). */
@@ -387,7 +387,7 @@ int train_job(const JobSpec *s, JobResult *r, XsErr *err) {
     if (s->resume) {
         /* staging folders of killed runs are garbage (checkpoint_prune keeps a live process's) */
         struct stat sb;
-        if (stat(s->out_dir, &sb) == 0 && checkpoint_prune(s->out_dir, 1 << 30, err) < 0) goto done;
+        if (s->cfg.rank == 0 && stat(s->out_dir, &sb) == 0 && checkpoint_prune(s->out_dir, 1 << 30, err) < 0) goto done;
         if (checkpoint_latest(s->out_dir, ck, sizeof ck, &ck_step)) resuming = 1;
     }
     if (!resuming && out_has_run(s->out_dir, what, sizeof what)) {
@@ -502,14 +502,16 @@ int train_job(const JobSpec *s, JobResult *r, XsErr *err) {
     if (resuming) {
         if (trainer_resume(&tr, ck, &st, err)) goto done;
         read_curve(j, st.step);
-    } else if (mkdir(s->out_dir, 0777) && errno != EEXIST) {
+    } else if (s->cfg.rank == 0 && mkdir(s->out_dir, 0777) && errno != EEXIST) {
         err_set(err, s->out_dir, 0, "cannot create the output folder (%s)", strerror(errno));
         goto done;
     }
     r->total = tr.total;
     r->steps = tr.opt.step;
-    note(s, "%d task(s), %lld updates of batch %d x accum %d, lr %g, max_len %d, seed %llu%s", s->ntasks,
-         (long long)tr.total, c.batch, c.accum, c.lr, tr.Tmax, (unsigned long long)c.seed,
+    char ranks[32] = "";
+    if (c.world > 1) snprintf(ranks, sizeof ranks, " x %d ranks", c.world);
+    note(s, "%d task(s), %lld updates of batch %d x accum %d%s, lr %g, max_len %d, seed %llu%s", s->ntasks,
+         (long long)tr.total, c.batch, c.accum, ranks, c.lr, tr.Tmax, (unsigned long long)c.seed,
          any_dev ? "" : "; no dev set: no evaluation, the last weights are kept");
 
     double t0 = time_now();
@@ -526,7 +528,12 @@ int train_job(const JobSpec *s, JobResult *r, XsErr *err) {
         goto done;
     }
     /* the final model: the best evaluation's weights (trainer_run put them back), HF layout, tokenizer; then the
-     * result, written last: its presence says the folder is complete */
+     * result, written last: its presence says the folder is complete. Data parallel: rank 0 writes (every rank
+     * holds the same bits) */
+    if (s->cfg.rank != 0) {
+        rc = 0;
+        goto done;
+    }
     if (model_save(s->out_dir, &m, err)) goto done;
     for (int k = 0; k < nc; k++) {
         char dst[4200];

@@ -3,12 +3,18 @@
  * shared encoder and the task's head, the optimizer step; evaluation, early stopping, checkpoints and resume. */
 #include "train/trainer.h"
 #include "core/mem.h"
+#include "dist/dist.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+/* Processes of a data-parallel run (1 without one). */
+static int world(const TrainConfig *c) { return c->world > 1 ? c->world : 1; }
+/* Micro-batches of one update over every rank: what one process with the same global batch accumulates. */
+static int accum_all(const TrainConfig *c) { return c->accum * world(c); }
 
 TrainConfig train_config_defaults(void) {
     TrainConfig c;
@@ -92,6 +98,11 @@ int trainer_init_tasks(Trainer *tr, Model *m, const TrainTask *tasks, int ntasks
                        "weight decay %g, eval every %lld, patience %d, save every %lld)",
                        cfg->batch, cfg->accum, cfg->lr, cfg->warmup_ratio, cfg->epochs, (long long)cfg->max_steps,
                        cfg->weight_decay, (long long)cfg->eval_every, cfg->patience, (long long)cfg->save_every);
+    if (world(cfg) > 1 && (cfg->world != dist_size() || cfg->rank != dist_rank()))
+        return err_set(err, NULL, 0, "trainer: rank %d of %d, but this process is rank %d of %d (%s; dist_init first)",
+                       cfg->rank, cfg->world, dist_rank(), dist_size(), dist_backend());
+    if (world(cfg) == 1 && cfg->rank != 0)
+        return err_set(err, NULL, 0, "trainer: rank %d of a one-process run", cfg->rank);
     if (cfg->seed > (uint64_t)INT64_MAX)
         return err_set(err, NULL, 0, "trainer: seed %llu too large (expected < 2^63)", (unsigned long long)cfg->seed);
     int per[XS_MAX_TASKS];
@@ -178,7 +189,7 @@ int trainer_init_tasks(Trainer *tr, Model *m, const TrainTask *tasks, int ntasks
         k->hs = head_state_new(&k->hc, B, T, 0, chunk);
         data_order_init(&k->order, k->units, cfg->seed, i, cfg->shuffle);
         int64_t mb = (int64_t)((k->units + (size_t)cfg->batch - 1) / (size_t)cfg->batch);
-        total += (mb + cfg->accum - 1) / cfg->accum;
+        total += (mb + accum_all(cfg) - 1) / accum_all(cfg);
     }
     size_t bt = (size_t)tr->Bmax * tr->Tmax;
     tr->ids = xmalloc_aligned(bt * sizeof(int32_t));
@@ -217,16 +228,23 @@ int trainer_init(Trainer *tr, Model *m, const HeadConfig *hc, const FeatRows *ro
     return 0;
 }
 
+/* Draws the units of task k's next micro-batch into tr->sel as gather does (an epoch ends a batch); returns
+ * their number. A rank steps over the other ranks' micro-batches with this alone. */
+static int draw(Trainer *tr, TrainerTask *k) {
+    int n = 0;
+    for (; n < tr->cfg.batch; n++) {
+        if (n > 0 && k->order.pos >= k->order.n) break;
+        tr->sel[n] = (uint32_t)data_order_next(&k->order);
+    }
+    return n;
+}
+
 /* Draws the next micro-batch's units of task k (stopping at the end of an epoch: a short last batch, as a
  * DataLoader without drop_last) and gathers rows into the buffers. Returns rows B; *T = positions, *tokens = real
  * tokens. */
 static int gather(Trainer *tr, TrainerTask *k, int *T, int64_t *tokens) {
     const FeatRows *r = k->t.rows;
-    int L = r->max_len, per = k->per, n = 0;
-    for (; n < tr->cfg.batch; n++) {
-        if (n > 0 && k->order.pos >= k->order.n) break;
-        tr->sel[n] = (uint32_t)data_order_next(&k->order);
-    }
+    int L = r->max_len, per = k->per, n = draw(tr, k);
     int B = n * per, Tb = k->trim ? 1 : L;
     int64_t tok = 0;
     for (int b = 0; b < B; b++) {
@@ -271,11 +289,17 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
     int ti = sampler_next(&tr->sampler);
     TrainerTask *k = &tr->task[ti];
     int L = tr->mcfg.num_layers, C = k->hc.C;
-    float scale = accum_loss_scale(tr->cfg.accum);
+    int W = world(&tr->cfg), A = accum_all(&tr->cfg);
+    float scale = accum_loss_scale(A);
     double loss_sum = 0;
     int64_t tokens = 0;
     encoder_set_skip_padding(tr->es, k->skip_padding);
-    for (int a = 0; a < tr->cfg.accum; a++) {
+    for (int a = 0; a < A; a++) {
+        if (a % W != tr->cfg.rank) { /* another rank's micro-batch: its units drawn, its dropout counter used */
+            draw(tr, k);
+            tr->micro++;
+            continue;
+        }
         int T;
         int64_t tk;
         int B = gather(tr, k, &T, &tk);
@@ -294,7 +318,17 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
         head_backward(&k->hc, &k->hw, &k->hg, k->hs, scale, tr->dh);
         encoder_backward(&tr->mcfg, &m->w, &m->g, tr->es, tr->dh, NULL);
     }
-    /* the data-parallel seam: all-reduce of m->tab.grad across ranks (NULL: one process) */
+    /* the data-parallel seam: the gradient block summed over the ranks in rank order (each rank's loss was scaled by
+     * 1 / (accum x world), so the sum is the global batch's mean gradient), with the losses and token counts */
+    if (W > 1) {
+        double stats[2] = {loss_sum, (double)tokens};
+        if (dist_allreduce_sum(m->tab.grad, m->tab.total, err) || dist_allreduce_sum_f64(stats, 2, err)) {
+            paramset_zero_grad(&m->tab);
+            return err_prefix(err, "trainer: all-reduce at update %lld: ", (long long)tr->opt.step + 1);
+        }
+        loss_sum = stats[0];
+        tokens = (int64_t)stats[1];
+    }
     if (tr->cfg.allreduce && tr->cfg.allreduce(tr->cfg.allreduce_ctx, m->tab.grad, m->tab.total, err)) {
         paramset_zero_grad(&m->tab);
         return err_prefix(err, "trainer: all-reduce at update %lld: ", (long long)tr->opt.step + 1);
@@ -312,7 +346,7 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
         log->step = tr->opt.step;
         log->total = tr->total;
         log->task = ti;
-        log->loss = loss_sum / tr->cfg.accum;
+        log->loss = loss_sum / A;
         log->lr = si.lr;
         log->grad_norm = si.grad_norm;
         log->tokens = tokens;
@@ -326,7 +360,7 @@ void trainer_seek(Trainer *tr, int64_t step, uint64_t epoch, size_t pos) {
     CHECK(step >= 0, "trainer_seek: step %lld", (long long)step);
     CHECK(tr->ntasks == 1, "trainer_seek: %d tasks (trainer_resume restores several)", tr->ntasks);
     tr->opt.step = step;
-    tr->micro = (uint64_t)step * (uint64_t)tr->cfg.accum;
+    tr->micro = (uint64_t)step * (uint64_t)accum_all(&tr->cfg);
     tr->sampler.draws = (uint64_t)step;
     data_order_seek(&tr->task[0].order, epoch, pos);
 }
@@ -346,7 +380,7 @@ void trainer_state(const Trainer *tr, TrainState *st) {
     st->sched = tr->opt.sched;
     st->max_grad_norm = tr->cfg.max_grad_norm;
     st->batch_size = tr->cfg.batch;
-    st->accum = tr->cfg.accum;
+    st->accum = accum_all(&tr->cfg); /* micro-batches per update over all ranks: resumable by any split */
     st->max_seq_len = tr->Tmax;
     st->dropout = tr->cfg.dropout ? tr->m->cfg.hidden_dropout : 0.0;
     st->sampler = tr->sampler;
@@ -370,6 +404,10 @@ void trainer_state(const Trainer *tr, TrainState *st) {
 
 int trainer_save(Trainer *tr, XsErr *err) {
     CHECK(tr->cfg.ckpt_dir, "trainer_save: no ckpt_dir");
+    if (tr->cfg.rank != 0) { /* rank 0 writes; the weights are the same bits on every rank */
+        tr->saved_step = tr->opt.step;
+        return 0;
+    }
     char dir[4096], state[4200];
     checkpoint_path(tr->cfg.ckpt_dir, tr->opt.step, dir, sizeof dir);
     snprintf(state, sizeof state, "%s/xstilts.json", dir);
@@ -421,9 +459,9 @@ int trainer_resume(Trainer *tr, const char *dir, const TrainState *given, XsErr 
     }
     RESUME_CHECK(st->seed == tr->cfg.seed, "field \"seed\" is %llu, this run's %llu", (unsigned long long)st->seed,
                  (unsigned long long)tr->cfg.seed);
-    RESUME_CHECK(st->batch_size == tr->cfg.batch && st->accum == tr->cfg.accum,
-                 "field \"batch\": batch %d x accum %d, this run %d x %d", st->batch_size, st->accum, tr->cfg.batch,
-                 tr->cfg.accum);
+    RESUME_CHECK(st->batch_size == tr->cfg.batch && st->accum == accum_all(&tr->cfg),
+                 "field \"batch\": batch %d x accum %d, this run %d x %d (accum x %d ranks)", st->batch_size, st->accum,
+                 tr->cfg.batch, accum_all(&tr->cfg), world(&tr->cfg));
     RESUME_CHECK(st->sched.total == tr->total, "field \"schedule.total_steps\" is %lld, this run's %lld",
                  (long long)st->sched.total, (long long)tr->total);
     RESUME_CHECK(st->adam.lr == tr->opt.adam.lr && st->warmup_ratio == tr->cfg.warmup_ratio,
@@ -437,7 +475,7 @@ int trainer_resume(Trainer *tr, const char *dir, const TrainState *given, XsErr 
     RESUME_CHECK(st->eval_every == tr->cfg.eval_every && st->patience == tr->cfg.patience,
                  "field \"early_stopping\": eval every %lld with patience %lld, this run %lld with %d",
                  (long long)st->eval_every, (long long)st->patience, (long long)tr->cfg.eval_every, tr->cfg.patience);
-    RESUME_CHECK(st->step >= 0 && st->step <= tr->total && st->micro_batches == st->step * tr->cfg.accum &&
+    RESUME_CHECK(st->step >= 0 && st->step <= tr->total && st->micro_batches == st->step * accum_all(&tr->cfg) &&
                  st->sampler.draws == (uint64_t)st->step,
                  "fields \"step\" %lld, \"micro_batches\" %lld and \"sampler.draws\" %llu disagree", (long long)st->step,
                  (long long)st->micro_batches, (unsigned long long)st->sampler.draws);
@@ -487,7 +525,13 @@ static int evaluate(Trainer *tr, TrainStepLog *log, XsErr *err) {
 int trainer_run(Trainer *tr, TrainLogFn fn, void *ctx, XsErr *err) {
     const TrainConfig *c = &tr->cfg;
     while (!trainer_done(tr)) {
-        if (c->stop && *c->stop) {
+        int stop = c->stop && *c->stop;
+        if (c->stop && world(c) > 1) { /* every rank stops at the same update: any rank's flag counts */
+            double any = stop;
+            if (dist_allreduce_sum_f64(&any, 1, err)) return -1;
+            stop = any > 0;
+        }
+        if (stop) {
             if (c->ckpt_dir && trainer_save(tr, err)) return -1;
             return TRAIN_STOPPED;
         }

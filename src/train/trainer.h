@@ -56,6 +56,13 @@ typedef struct TrainConfig {
                              * next update boundary (a SIGINT handler sets it); NULL: none */
     TrainAllReduceFn allreduce;
     void *allreduce_ctx;
+    /* ---- data parallel (docs/SCALING.md); 0 / 0 or 0 / 1: one process ---- */
+    int rank, world;        /* this process's rank of `world` (dist_rank / dist_size; checked at init). Each
+                             * update draws accum x world micro-batches of batch examples in the one data order;
+                             * rank r trains those with index = r mod world (dropout keyed by the global index),
+                             * the gradient block is summed over the ranks (dist_allreduce_sum, rank order) and
+                             * every rank takes the same step: world ranks = one process with accum x world, up
+                             * to rounding. Only rank 0 writes checkpoints; every rank reads them to resume. */
 } TrainConfig;
 
 /* batch 32, accum 1, lr 1e-5, warm-up 0.1, wd 0.01, clip 1.0, 1 epoch, seed 1, shuffle, dropout, skip padding,
