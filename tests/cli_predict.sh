@@ -48,6 +48,16 @@ echo "ok udpos: $(grep '"f1"' "$TMP/ud.json")"
 head -1 "$TMP/ud2.txt" | grep -qP '^\S+\t'"$first"'$' || fail "--tag-words: $(head -1 "$TMP/ud2.txt")"
 "$XS" score --task udpos --pred "$TMP/ud2.txt" --gold "$UD" | cmp -s - "$TMP/ud.score" || fail "--tag-words scores differently"
 
+# CoNLL-U gold (multi-word tokens fused as XTREME converts them) scores what predict wrote word for word;
+# zh has no multi-word tokens, where reading the file as plain columns used to score "_" silently (0.0)
+for c in de_gsd fr_gsd zh_gsd; do
+  CU=$FIX/data/ud/$c-ud-test.conllu
+  "$XS" predict --task udpos --model "$TMP/tokcls" --data "$CU" --out "$TMP/cu.txt" --max-len 128 \
+    --metrics "$TMP/cu.json" --quiet || fail "udpos predict $c"
+  "$XS" score --task udpos --pred "$TMP/cu.txt" --gold "$CU" >"$TMP/cu.score" || fail "score on $c CoNLL-U gold"
+  diff <(metric_lines "$TMP/cu.score") <(metric_lines "$TMP/cu.json") || fail "$c: score on CoNLL-U differs from --metrics"
+  grep -q '"accuracy": 0.0,' "$TMP/cu.score" && fail "$c: accuracy 0 (gold read from the wrong column?)"
+done
 # an untagged test file (XTREME test-zh.tsv: tokens only) predicts one tag per word
 UDT=$FIX/data/xtreme/download/udpos/test-zh.tsv
 "$XS" predict --task udpos --model "$TMP/tokcls" --data "$UDT" --out "$TMP/udt.txt" --max-len 128 --quiet || fail "untagged"

@@ -3,7 +3,9 @@
 #include "eval/score.h"
 #include "core/util.h"
 #include "data/labels.h"
+#include "core/mem.h"
 #include "data/squad_json.h"
+#include "data/tagging.h"
 #include "eval/metrics.h"
 #include "eval/seqeval.h"
 #include "eval/squad.h"
@@ -94,9 +96,49 @@ int score_tags_mem(const TagFile *gold, const char *gold_path, const TagFile *pr
     return rc;
 }
 
+/* A gold file in a published tagging layout the tagging reader knows (CoNLL-U, PAN-X as published,
+ * GermEval, jiant's CCG) is read as `predict` reads it (CoNLL-U: XTREME's conversion, multi-word tokens
+ * fused, empty nodes dropped), so a prediction file written by predict from that file lines up word for
+ * word. Reading such a file as plain columns would take its last column as the tag: silently wrong. */
+typedef struct GoldCtx { TagFile *t; size_t cap_tags, cap_tline, cap_sent, cap_sline; } GoldCtx;
+
+static int gold_sentence(void *vctx, const TagSentence *s, XsErr *err) {
+    GoldCtx *c = vctx;
+    TagFile *t = c->t;
+    (void)err;
+    for (size_t i = 0; i < s->n; i++) {
+        t->tags = xgrow(t->tags, &c->cap_tags, t->ntags + 1, sizeof *t->tags, 4096);
+        t->tag_line = xgrow(t->tag_line, &c->cap_tline, t->ntags + 1, sizeof *t->tag_line, 4096);
+        t->tags[t->ntags] = xstrdup(s->tags[i]);
+        t->tag_line[t->ntags++] = s->line;
+    }
+    t->sent = xgrow(t->sent, &c->cap_sent, t->nsent + 2, sizeof *t->sent, 1024);
+    t->sent_line = xgrow(t->sent_line, &c->cap_sline, t->nsent + 1, sizeof *t->sent_line, 1024);
+    t->sent_line[t->nsent] = s->line;
+    t->sent[++t->nsent] = t->ntags;
+    return 0;
+}
+
+static int gold_tags_read(const char *path, TagFile *out, XsErr *err) {
+    TagFormat f;
+    int untagged = 0;
+    char lang[16];
+    if (tag_format_guess(path, &f, &untagged, lang) || f == TAGF_COLUMNS) return tags_read(path, out, err);
+    if (untagged) return err_set(err, path, 0, "this file carries no tags: it cannot be the gold");
+    memset(out, 0, sizeof *out);
+    GoldCtx c = {out, 0, 0, 1, 0};
+    out->sent = xmalloc(sizeof *out->sent);
+    out->sent[0] = 0;
+    TagReadOpts o;
+    memset(&o, 0, sizeof o);
+    o.lang = lang[0] ? lang : NULL;
+    if (tagging_stream(path, f, &o, gold_sentence, &c, NULL, err) < 0) { tags_free(out); return -1; }
+    return 0;
+}
+
 static int score_tags(const char *pred_path, const char *gold_path, json_t *out, XsErr *err) {
     TagFile gold, pred;
-    if (tags_read(gold_path, &gold, err)) return -1;
+    if (gold_tags_read(gold_path, &gold, err)) return -1;
     if (tags_read(pred_path, &pred, err)) { tags_free(&gold); return -1; }
     int rc = score_tags_mem(&gold, gold_path, &pred, pred_path, out, err);
     tags_free(&gold);
