@@ -129,9 +129,10 @@ rc=0; "$XS" run "$T/study2.json" --out "$T/a" >/dev/null 2>"$T/c.err" || rc=$?
 snapshot "$T/a" > "$T/snap3"
 cmp -s "$T/snap1" "$T/snap3" || fail "a refused run changed files: $(diff "$T/snap1" "$T/snap3" | head)"
 # --force, stopped by SIGTERM in phase 2 (checkpoint, exit 130), then the same command finishes
+n0=$(wc -l < "$T/a/run.log")
 "$XS" run "$T/study2.json" --out "$T/a" --force >/dev/null 2>"$T/s.err" & pid=$!
-for i in $(seq 1 600); do
-  [ -n "$(ls -d "$T"/a/cells/*/pawsx/seed-1/model/checkpoint-* 2>/dev/null | grep -v '\.tmp\.' | head -1)" ] && break
+for i in $(seq 1 600); do  # the first checkpoint of the redo (step 2 is saved, then logged)
+  tail -n +$((n0 + 1)) "$T/a/run.log" | grep -q '"event":"step","cell":"[a-z]*/pawsx/seed-1","step":2' && break
   kill -0 $pid 2>/dev/null || break
   sleep 0.1
 done
