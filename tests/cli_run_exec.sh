@@ -4,8 +4,9 @@
 # classification, UD-POS tagging, Tatoeba retrieval) on fixture slices. Asserts: every phase-1 job has phase1.json,
 # every cell a cell.json per docs/RUN.md (dev / test metrics in percent, curve, best_step, phase1 block), results.csv
 # and report.md are written; a second run says "nothing to do" and changes no file; a run killed with SIGKILL in
-# phase 2 (after a phase-2 checkpoint exists) and run again gives the same results.csv and the same cell.json files
-# (wall_s aside) as the uninterrupted run; a changed target hparam makes only that target's cells stale (refused
+# phase 2 of the hellaswag row (phase 1 and the baseline's cells done, a phase-2 checkpoint written) and run again
+# resumes that cell, redoes nothing done, and gives the same results.csv and the same cell.json files (wall_s
+# aside) as the uninterrupted run; a changed target hparam makes only that target's cells stale (refused
 # without --force, nothing changed; redone with it); SIGTERM during that redo exits 130 and the rerun finishes.
 set -eu
 XS=${XS:-build/xstilts}
@@ -106,7 +107,8 @@ echo "ok: rerun: nothing to do, no file changed"
 
 # ---- SIGKILL in phase 2, then the same command: the same results ----
 "$XS" run "$T/study.json" --out "$T/k" >/dev/null 2>"$T/k.err" & pid=$!
-ckpt() { ls -d "$1"/cells/*/*/seed-1/model/checkpoint-* 2>/dev/null | grep -v '\.tmp\.' | head -1; }
+# killed in phase 2 of the hellaswag row: phase 1 and the baseline's 3 cells are done by then
+ckpt() { ls -d "$1"/cells/hellaswag/*/seed-1/model/checkpoint-* 2>/dev/null | grep -v '\.tmp\.' | head -1; }
 for i in $(seq 1 600); do
   [ -n "$(ckpt "$T/k")" ] && break
   kill -0 $pid 2>/dev/null || break
@@ -116,7 +118,10 @@ kill -9 $pid 2>/dev/null || fail "the run ended before a phase-2 checkpoint exis
 wait $pid 2>/dev/null || true
 ck=$(ckpt "$T/k")
 done_before=$(find "$T/k/cells" -name cell.json | wc -l)
+[ "$done_before" -ge 3 ] && [ ! -e "$T/k/cells/hellaswag/pawsx/seed-1/cell.json" ] || fail "killed at an unexpected point: $done_before cells done"
 "$XS" run "$T/study.json" --out "$T/k" >/dev/null 2>"$T/k2.err" || fail "rerun after kill: $(tail -3 "$T/k2.err")"
+grep -q "done: [0-9]* phase-1 job(s) and [1-6] cell(s) run" "$T/k2.err" || fail "the rerun redid done work: $(grep 'done:' "$T/k2.err")"
+grep -q '"event":"note","cell":"hellaswag/pawsx/seed-1","msg":"[^"]*resum' "$T/k/run.log" || fail "no resume note for the killed cell"
 cmp -s "$T/a/results.csv" "$T/k/results.csv" || fail "results.csv differs after SIGKILL + rerun: $(diff "$T/a/results.csv" "$T/k/results.csv")"
 cells "$T/a" > "$T/ca"; cells "$T/k" > "$T/ck"
 cmp -s "$T/ca" "$T/ck" || fail "cell.json differ after SIGKILL + rerun: $(diff "$T/ca" "$T/ck" | head -20)"
