@@ -122,10 +122,10 @@ grep -q '^estimated hours: ' "$T/plan" || fail "no hours"
 grep -q '^throughput: 1000 training tokens/s' "$T/plan" || fail "throughput"
 ok
 
-# ---- without --dry-run: run.json is written, then "not implemented" (exit 1), never a pretend run ----
-set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" >"$T/out" 2>"$T/err"; rc=$?; set -e
-[ $rc -eq 1 ] || fail "run without --dry-run: exit $rc, want 1"
-grep -q "not implemented yet: nothing was trained" "$T/err" || fail "run: $(cat "$T/err")"
+# ---- --plan-only: run.json is written, nothing trained (execution: tests/cli_run_exec.sh) ----
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --plan-only >"$T/out" 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 0 ] || fail "run --plan-only: exit $rc, want 0: $(cat "$T/err")"
+grep -q "plan-only: nothing was trained" "$T/err" || fail "run: $(cat "$T/err")"
 [ -f "$T/run/run.json" ] || fail "no run.json"
 [ "$(grep -c '"config_hash": "[0-9a-f]\{64\}"' "$T/run/run.json")" -eq $((378 + 39 + 1)) ] || fail "run.json hashes: $(grep -c config_hash "$T/run/run.json")"
 h1=$(grep '^config_hash: ' "$T/plan" | cut -d' ' -f2)
@@ -143,7 +143,7 @@ ok
 # ---- hashes: a target override changes exactly that target's cells (14 rows x 3 seeds) and the config hash ----
 sed 's/"targets": \["xnli"/"targets": [{"task": "xnli", "hparams": {"lr": 2e-5}}/' examples/xlmr-large-study.json > "$T/study2.json"
 sed -i "s|\"model\": \"\${XSTILTS_MODEL}\"|\"model\": \"$T/model\"|" "$T/study2.json"
-set +e; "$XS" run "$T/study2.json" --out "$T/run2" >/dev/null 2>"$T/err"; set -e
+set +e; "$XS" run "$T/study2.json" --out "$T/run2" --plan-only >/dev/null 2>"$T/err"; set -e
 [ -f "$T/run2/run.json" ] || fail "run2: $(cat "$T/err")"
 n=$(diff <(grep '"config_hash"' "$T/run/run.json") <(grep '"config_hash"' "$T/run2/run.json") | grep -c '^<' || true)
 [ "$n" -eq 43 ] || fail "an xnli lr override changed $n hashes, want 42 cells + the config's"
@@ -153,7 +153,7 @@ ok
 sed 's/{"name": "mnli", "intermediate": \["mnli"\]}/{"name": "mnli", "intermediate": ["mnli"], "hparams": {"lr": 2e-5}}/' \
   examples/xlmr-large-study.json > "$T/study3.json"
 sed -i "s|\"model\": \"\${XSTILTS_MODEL}\"|\"model\": \"$T/model\"|" "$T/study3.json"
-set +e; "$XS" run "$T/study3.json" --out "$T/run3" >/dev/null 2>"$T/err"; set -e
+set +e; "$XS" run "$T/study3.json" --out "$T/run3" --plan-only >/dev/null 2>"$T/err"; set -e
 [ -f "$T/run3/run.json" ] || fail "run3: $(cat "$T/err")"
 n=$(diff <(grep '"config_hash"' "$T/run/run.json") <(grep '"config_hash"' "$T/run3/run.json") | grep -c '^<' || true)
 [ "$n" -eq 31 ] || fail "a phase-1 lr override of one row changed $n hashes, want 3 jobs + 27 cells + the config's"
@@ -175,7 +175,7 @@ grep -q "$T/run/run.json was written by another config (config_hash ${h1:0:16}..
 # the global block's early stopping is phase 2's: phase 1 resolves to eval_every 0, the cells to 50
 printf '{"model": "%s", "data": "%s", "intermediate_data": "%s", "hparams": {"eval_every": 50, "patience": 4},\n "targets": ["xnli"], "rows": [{"name": "m", "intermediate": ["mnli"]}]}\n' \
   "$T/model" "$D" "$I" > "$T/es.json"
-set +e; "$XS" run "$T/es.json" --out "$T/run-es" >/dev/null 2>"$T/err"; set -e
+set +e; "$XS" run "$T/es.json" --out "$T/run-es" --plan-only >/dev/null 2>"$T/err"; set -e
 [ -f "$T/run-es/run.json" ] || fail "es: $(cat "$T/err")"
 [ "$(grep -c '"eval_every": 0$' "$T/run-es/run.json")" -eq 1 ] && [ "$(grep -c '"eval_every": 50,' "$T/run-es/run.json")" -eq 1 ] \
   && [ "$(grep -c '"patience": 4,' "$T/run-es/run.json")" -eq 1 ] || fail "phase-1 early stopping: $(grep -E 'eval_every|patience' "$T/run-es/run.json")"
@@ -194,11 +194,11 @@ grep -q '^state: cells 1 done, 1 partial, 0 stale, 376 to do' "$T/plan2" || fail
 sed -i "s/$cell_hash/$(printf '%064d' 0)/" "$C/cell.json"
 "$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >"$T/plan3" 2>/dev/null || fail "dry-run with a stale cell"
 grep -q '^state: cells 0 done, 1 partial, 1 stale, 376 to do' "$T/plan3" || fail "stale: $(grep '^state' "$T/plan3")"
-set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" >/dev/null 2>"$T/err"; rc=$?; set -e
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --plan-only >/dev/null 2>"$T/err"; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "1 cells / phase-1 jobs are stale.*--force.*cells/anli/xnli/seed-1: made with another config" "$T/err" \
   || fail "stale without --force: $rc $(cat "$T/err")"
-set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --force >/dev/null 2>"$T/err"; rc=$?; set -e
-[ $rc -eq 1 ] && grep -q "not implemented yet" "$T/err" || fail "--force: $(cat "$T/err")"
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --force --plan-only >/dev/null 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 0 ] && grep -q "plan-only: nothing was trained" "$T/err" || fail "--force: $(cat "$T/err")"
 ok
 
 # ---- bad configs: each fails before anything starts, with file:line:column and the JSON path ----

@@ -1,13 +1,15 @@
 /* cmd_run.c — `xstilts run CONFIG --out RUN`: the X-STILTs study from one config (docs/RUN.md). Parses and
- * validates the config, counts every file it names, prints the plan (--dry-run) or writes RUN/run.json.
- * Executing the plan (phases 1-3) is not implemented yet: the command says so and exits 1. */
+ * validates the config, counts every file it names, prints the plan (--dry-run) or writes RUN/run.json and executes
+ * the plan (run/exec.h): done jobs and cells are skipped, SIGINT / SIGTERM checkpoint the running job and exit 130. */
 #include "cli/cli.h"
 #include "core/check.h"
 #include "core/util.h"
 #include "run/config.h"
+#include "run/exec.h"
 #include "run/measure.h"
 #include "run/plan.h"
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: xstilts run CONFIG --out RUN [--dry-run] [--force] [--model DIR] [--data DIR]\n"
+            "usage: xstilts run CONFIG --out RUN [--dry-run | --plan-only] [--force] [--model DIR] [--data DIR]\n"
             "                   [--throughput TOKENS_PER_S | --measure]\n"
             "\n"
             "The X-STILTs study described by CONFIG (JSON, docs/RUN.md): rows of intermediate tasks x XTREME targets\n"
@@ -28,6 +30,7 @@ static void usage(FILE *f) {
             "\n"
             "  --out RUN        the run folder (RUN/run.json, RUN/phase1/..., RUN/cells/...; docs/RUN.md)\n"
             "  --dry-run        print the plan: phase-1 jobs, cells, their state in RUN, examples, tokens and hours\n"
+            "  --plan-only      write RUN/run.json after every check, print the plan and stop (nothing trained)\n"
             "  --force          accept cells whose config changed (stale); without it a stale cell is an error\n"
             "  --model DIR      the model folder instead of CONFIG's \"model\"\n"
             "  --data DIR       XTREME's download/ folder instead of CONFIG's \"data\"\n"
@@ -36,10 +39,15 @@ static void usage(FILE *f) {
             "  --measure        measure the throughput instead: 1 + 2 timed updates of the real trainer (forward,\n"
             "                   backward, AdamW) on the model, batch and max_len of the first trained target, full rows\n"
             "\n"
-            "Without --dry-run the plan is written to RUN/run.json; executing it (training, prediction, scoring)\n"
-            "is not implemented yet and the command exits 1 saying so.\n",
+            "Without --dry-run the plan is written to RUN/run.json and executed: phase 1 (intermediate training per\n"
+            "row and seed), phase 2 (target fine-tuning per cell), phase 3 (prediction and scoring per language),\n"
+            "RUN/cells/.../cell.json and the report. Done jobs and cells are skipped (\"nothing to do\" when all are);\n"
+            "a killed run continues from its checkpoints; SIGINT / SIGTERM save a checkpoint and exit 130.\n",
             RUN_DEFAULT_THROUGHPUT);
 }
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 static int fail(const XsErr *e) {
     fprintf(stderr, "xstilts run: %s\n", e->msg);
@@ -58,7 +66,7 @@ static int mkdir_one(const char *p, XsErr *err) {
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *out = NULL, *v;
     RunOverrides ov = {NULL, NULL};
-    int dry = 0, force = 0, measure = 0;
+    int dry = 0, force = 0, measure = 0, plan_only = 0;
     OptDouble thr = {RUN_DEFAULT_THROUGHPUT, 0};
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
@@ -68,12 +76,14 @@ int cmd_run(int argc, char **argv) {
         else if (arg_double_in(argc, argv, &i, "--throughput", 1e-3, 1e12, &thr)) {}
         else if (arg_flag(argv, i, "--dry-run")) dry = 1;
         else if (arg_flag(argv, i, "--force")) force = 1;
+        else if (arg_flag(argv, i, "--plan-only")) plan_only = 1;
         else if (arg_flag(argv, i, "--measure")) measure = 1;
         else if (argv[i][0] != '-' && !config) config = argv[i];
         else arg_unknown("run", argv[i]);
     }
     if (!config) usage_error("expected a CONFIG file");
     if (!out) usage_error("--out RUN is required");
+    if (dry && plan_only) usage_error("--dry-run and --plan-only exclude each other");
     if (measure && thr.set) usage_error("--measure and --throughput exclude each other");
     XsErr err = {0};
     RunConfig cfg;
@@ -131,10 +141,39 @@ int cmd_run(int argc, char **argv) {
         goto fail_plan;
     }
     if (mkdir_one(out, &err) || run_plan_write(&plan, out, &err)) goto fail_plan;
+    if (plan_only) {
+        run_plan_print(&plan, stdout);
+        fprintf(stderr, "xstilts run: wrote %s/run.json (--plan-only: nothing was trained)\n", out);
+        rc = 0;
+        goto done;
+    }
+    int todo = 0;
+    for (int i = 0; i < plan.njobs; i++) todo += plan.jobs[i].state != RS_DONE;
+    for (int i = 0; i < plan.ncells; i++) todo += plan.cells[i].state != RS_DONE;
+    if (!todo) {
+        fprintf(stderr, "xstilts run: nothing to do: all %d phase-1 jobs and %d cells in %s are done (xstilts report %s "
+                        "rebuilds the report)\n", plan.njobs, plan.ncells, out, out);
+        rc = 0;
+        goto done;
+    }
     run_plan_print(&plan, stdout);
-    fprintf(stderr, "xstilts run: wrote %s/run.json; executing the plan (phase 1 intermediate training, phase 2 target "
-                    "fine-tuning, phase 3 prediction and scoring) is not implemented yet: nothing was trained\n", out);
-    rc = 1;
+    fflush(stdout);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    RunExecOpts eo = {&g_stop, stderr};
+    RunExecStats es;
+    int ex = run_execute(&plan, out, &eo, &es, &err);
+    if (ex == RUN_EXEC_STOPPED) {
+        fprintf(stderr, "xstilts run: stopped; the running job saved a checkpoint: run the same command again to continue\n");
+        rc = 130;
+        goto done;
+    }
+    if (ex) goto fail_plan;
+    rc = 0;
     goto done;
 fail_plan:
     fail(&err);

@@ -18,6 +18,7 @@ typedef struct JobTaskSpec {
     const char *train;      /* training file (format guessed from its name, as xstilts predict); MLM: text, a line
                              * per example (empty / blank lines skipped, as HF run_mlm --line_by_line) */
     const char *dev;        /* dev file: the first JobSpec.dev_examples examples are evaluated; NULL: none (MLM: none) */
+    const char *format;     /* reader layout of both files (TaskDataOpts.format); NULL: guessed from the names */
 } JobTaskSpec;
 
 typedef struct JobSpec {
