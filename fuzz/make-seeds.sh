@@ -121,4 +121,16 @@ text fuzz_checkpoint state_raw 0 "$CK"
 # aggregate: results JSON (mode 1 = allow incomplete)
 seed fuzz_aggregate full 0 $F/aggregate/full.in.json
 seed fuzz_aggregate partial 1 $F/aggregate/partial.in.json
+# run: the study configs of examples/ and one cell.json of the run-folder contract (docs/RUN.md)
+seed fuzz_run_config large "" examples/xlmr-large-study.json
+seed fuzz_run_config mini "" examples/mini-study.json
+text fuzz_cell cell "" '{"format": "xstilts-cell", "version": 1, "row": "mnli", "target": "xnli", "seed": 1,
+ "config_hash": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+ "status": "done", "major_metric": "accuracy",
+ "dev": {"en": {"accuracy": 84.1}, "de": {"accuracy": 78.5}},
+ "test": {"en": {"accuracy": 83.9}},
+ "curve": [{"step": 1000, "loss": 0.52, "lr": 9e-6, "dev_metric": 80.1}, {"step": 2000, "loss": 0.41, "lr": 8e-6, "dev_metric": null}],
+ "best_step": 1000, "wall_s": 1234.5, "tokens": 123456,
+ "phase1": {"row": "mnli", "seed": 1, "wall_s": 99.5, "tokens": 1000, "config_hash": "abababababababababababababababababababababababababababababababab"}}
+'
 echo "seeds: $(find $C -type f | wc -l) files, $(du -sh $C | cut -f1)"
