@@ -90,39 +90,6 @@ static double fin(const char *what, double v) {
     return v;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-/* Every gold pair must name a src id and a trg id that exist: a gold file for other ids (another
- * language, row numbers instead of BUCC ids) would otherwise give F1 0 and exit 0. */
-static void gold_check(const BuccGold *g, const char *path, const BuccSide *ss, const char *sname, const BuccSide *ts,
-                       const char *tname) {
-    if (g->n == 0) xs_die("%s: expected \"src<TAB>trg\" gold pairs, found none", path);
-    const BuccSide *side[2] = {ss, ts};
-    const char *name[2] = {sname, tname};
-    char **sorted[2];
-    for (int k = 0; k < 2; k++) {
-        sorted[k] = xmalloc((side[k]->n ? side[k]->n : 1) * sizeof(char *));
-        memcpy(sorted[k], side[k]->id, side[k]->n * sizeof(char *));
-        qsort(sorted[k], side[k]->n, sizeof(char *), cmp_str);
-    }
-    for (size_t i = 0; i < g->n; i++) {
-        char *pair = xstrdup(g->line[i]);
-        char *tab = strchr(pair, '\t');
-        if (!tab) xs_die("%s: expected \"src<TAB>trg\" gold pairs, found '%s'", path, g->line[i]);
-        *tab = 0;
-        const char *id[2] = {pair, tab + 1};
-        for (int k = 0; k < 2; k++) {
-            const char *key = id[k];
-            if (!bsearch(&key, sorted[k], side[k]->n, sizeof(char *), cmp_str))
-                xs_die("%s: gold pair '%s\t%s' names %s id '%s', which is not among the %zu ids of %s", path, id[0], id[1],
-                       k ? "trg" : "src", key, side[k]->n, name[k]);
-        }
-        free(pair);
-    }
-    free(sorted[0]);
-    free(sorted[1]);
-}
-
 static void commit(AtomicFile *af) {
     XsErr err = {0};
     if (atomic_commit(af, &err)) xs_die("%s", err.msg);
@@ -218,13 +185,10 @@ int cmd_retrieve(int argc, char **argv) {
         BuccSide ss, ts;
         if (src_ids) read_side(src_ids, nx, src, &ss); else row_ids(nx, &ss);
         if (tgt_ids) read_side(tgt_ids, ny, tgt, &ts); else row_ids(ny, &ts);
-        int32_t *su = xmalloc(nx * sizeof *su), *tu = xmalloc(ny * sizeof *tu);
-        size_t nux = bucc_unify(&ss, x, dx, su), nuy = bucc_unify(&ts, y, dy, tu);
+        BuccCand *c;
+        size_t nux, nuy;
+        size_t nc = bucc_mine(&ss, x, &ts, y, dx, (size_t)k.v, (MineMode)mm, &ko, &c, &nux, &nuy);
         if (nux < nx || nuy < ny) log_info("retrieve: unified %zu -> %zu source and %zu -> %zu target sentences", nx, nux, ny, nuy);
-        MinedPair *pairs;
-        size_t np = retrieval_mine(x, nux, y, nuy, dx, (size_t)k.v, (MineMode)mm, 0.0f, &ko, &pairs);
-        BuccCand *c = xmalloc((np ? np : 1) * sizeof *c);
-        size_t nc = bucc_candidates(pairs, np, &ss, su, &ts, tu, c);
         if (cands) {
             FILE *f = open_out(&af, cands);
             for (size_t i = 0; i < nc; i++) fprintf(f, "%s\t%s\t%.9g\n", c[i].src, c[i].trg, c[i].score);
@@ -236,8 +200,9 @@ int cmd_retrieve(int argc, char **argv) {
             if (dev_gold) {
                 XsErr err = {0};
                 if (bucc_read_gold(dev_gold, &g, &err)) xs_die("%s", err.msg);
-                gold_check(&g, dev_gold, &ss, src_ids ? src_ids : "--src (row numbers; give --src-ids for BUCC ids)", &ts,
-                           tgt_ids ? tgt_ids : "--tgt (row numbers; give --tgt-ids for BUCC ids)");
+                if (bucc_gold_check(&g, dev_gold, &ss, src_ids ? src_ids : "--src (row numbers; give --src-ids for BUCC ids)", &ts,
+                                    tgt_ids ? tgt_ids : "--tgt (row numbers; give --tgt-ids for BUCC ids)", &err))
+                    xs_die("%s", err.msg);
                 th = bucc_optimize(c, nc, &g);
             }
             FILE *f = open_out(&af, out);
@@ -256,9 +221,6 @@ int cmd_retrieve(int argc, char **argv) {
             }
         }
         free(c);
-        free(pairs);
-        free(su);
-        free(tu);
         bucc_side_free(&ss);
         bucc_side_free(&ts);
     }

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "core/check.h"
 #include "core/mem.h"
+#include "core/progress.h"
 #include "core/util.h"
 #include "dist/dist.h"
 #include "train/job.h"
@@ -194,13 +195,8 @@ typedef struct Prog {
     double t0;
     int64_t first_step, total, tokens;
     int log_failed;
+    ProgressBar bar;  /* the TTY line (core/progress.h) */
 } Prog;
-
-static void fmt_hms(double s, char *buf, size_t cap) {
-    if (!isfinite(s) || s < 0) { snprintf(buf, cap, "--:--:--"); return; }
-    long t = (long)(s + 0.5);
-    snprintf(buf, cap, "%02ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
 
 static void on_update(const TrainStepLog *l, void *ctx) {
     Prog *p = ctx;
@@ -213,20 +209,15 @@ static void on_update(const TrainStepLog *l, void *ctx) {
     double el = now - p->t0;
     p->tokens += l->tokens;
     double tps = el > 0 ? (double)p->tokens / el : 0;
-    int64_t done = l->step - p->first_step;
-    double eta = done > 0 ? el / (double)done * (double)(p->total - l->step) : NAN;
     const char *task = p->spec->tasks[l->task].name;
     if (p->tty) {
-        char e[32];
-        fmt_hms(eta, e, sizeof e);
-        int w = 30, fill = p->total > 0 ? (int)(w * l->step / p->total) : 0;
-        char bar[40];
-        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-        bar[w] = 0;
-        fprintf(stderr, "\r[%s] %lld/%lld %s loss %.4f lr %.2e %.0f tok/s ETA %s", bar, (long long)l->step,
-                (long long)p->total, task, l->loss, l->lr, tps, e);
-        if (l->evaluated) fprintf(stderr, "\n  dev %.4f at update %lld%s\n", l->metric, (long long)l->step,
-                                  l->improved ? " (best)" : "");
+        char extra[160];
+        snprintf(extra, sizeof extra, "%s loss %.4f lr %.2e", task, l->loss, l->lr);
+        pbar_update(&p->bar, l->step, p->total, l->tokens, extra);
+        if (l->evaluated) {
+            pbar_end(&p->bar);
+            fprintf(stderr, "  dev %.4f at update %lld%s\n", l->metric, (long long)l->step, l->improved ? " (best)" : "");
+        }
     } else {
         fprintf(stderr, "step %lld loss %.6f lr %.6g grad_norm %.4f tokens %lld tok/s %.0f task %s", (long long)l->step,
                 l->loss, l->lr, l->grad_norm, (long long)l->tokens, tps, task);
@@ -255,6 +246,7 @@ static void on_update(const TrainStepLog *l, void *ctx) {
 static void on_note(void *ctx, const char *msg) {
     Prog *p = ctx;
     p->t0 = time_now(); /* the clock of tokens/s and the ETA starts when the job has loaded everything */
+    pbar_clock(&p->bar);
     if (dist_rank() == 0) fprintf(stderr, "xstilts train%s: %s\n", dist_size() > 1 ? " [rank 0]" : "", msg);
 }
 
@@ -427,13 +419,14 @@ int cmd_train(int argc, char **argv) {
     prog.spec = &s;
     prog.log_path = c.log ? c.log : log_default;
     prog.tty = isatty(2);
+    pbar_begin(&prog.bar, prog.tty ? stderr : NULL, "");
     prog.first_step = -1;
     s.log = on_update;
     s.log_ctx = &prog;
     s.note = on_note;
     s.note_ctx = &prog;
     int jr = train_job(&s, &res, &err);
-    if (prog.tty) fprintf(stderr, "\n");
+    pbar_end(&prog.bar);
     if (jr < 0) {
         if (dist_size() > 1) dist_abort(1, "train: %s", err.msg);
         fprintf(stderr, "xstilts train: %s\n", err.msg);

@@ -450,3 +450,51 @@ void bucc_eval(const BuccCand *c, size_t n, double th, const BuccGold *g, double
     *r = 100 * rr;
     *f1 = 100 * (2 * pp * rr / (pp + rr));
 }
+
+int bucc_gold_check(const BuccGold *g, const char *path, const BuccSide *src, const char *src_name, const BuccSide *trg,
+                    const char *trg_name, XsErr *err) {
+    if (g->n == 0) return err_set(err, path, 0, "expected \"src<TAB>trg\" gold pairs, found none");
+    const BuccSide *side[2] = {src, trg};
+    const char *name[2] = {src_name, trg_name};
+    char **sorted[2];
+    for (int k = 0; k < 2; k++) {
+        sorted[k] = xmalloc((side[k]->n ? side[k]->n : 1) * sizeof(char *));
+        memcpy(sorted[k], side[k]->id, side[k]->n * sizeof(char *));
+        qsort(sorted[k], side[k]->n, sizeof(char *), cmp_str);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < g->n && !rc; i++) {
+        const char *tab = strchr(g->line[i], '\t');
+        if (!tab) { rc = err_set(err, path, 0, "expected \"src<TAB>trg\" gold pairs, found '%s'", g->line[i]); break; }
+        char *pair = xstrdup(g->line[i]);
+        pair[tab - g->line[i]] = 0;
+        const char *id[2] = {pair, pair + (tab - g->line[i]) + 1};
+        for (int k = 0; k < 2 && !rc; k++) {
+            const char *key = id[k];
+            if (!bsearch(&key, sorted[k], side[k]->n, sizeof(char *), cmp_str))
+                rc = err_set(err, path, 0, "gold pair '%s\t%s' names %s id '%s', which is not among the %zu ids of %s", id[0],
+                             id[1], k ? "trg" : "src", key, side[k]->n, name[k]);
+        }
+        free(pair);
+    }
+    free(sorted[0]);
+    free(sorted[1]);
+    return rc;
+}
+
+size_t bucc_mine(const BuccSide *src, float *x, const BuccSide *trg, float *y, size_t d, size_t k, MineMode mode,
+                 const KnnOpts *opts, BuccCand **out, size_t *nux, size_t *nuy) {
+    int32_t *su = xmalloc((src->n ? src->n : 1) * sizeof *su), *tu = xmalloc((trg->n ? trg->n : 1) * sizeof *tu);
+    size_t ux = bucc_unify(src, x, d, su), uy = bucc_unify(trg, y, d, tu);
+    MinedPair *pairs = NULL;
+    size_t np = retrieval_mine(x, ux, y, uy, d, k, mode, 0.0f, opts, &pairs);
+    BuccCand *c = xmalloc((np ? np : 1) * sizeof *c);
+    size_t nc = bucc_candidates(pairs, np, src, su, trg, tu, c);
+    free(pairs);
+    free(su);
+    free(tu);
+    if (nux) *nux = ux;
+    if (nuy) *nuy = uy;
+    *out = c;
+    return nc;
+}

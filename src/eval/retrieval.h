@@ -79,6 +79,19 @@ typedef struct BuccGold {
 int bucc_read_gold(const char *path, BuccGold *g, XsErr *err);
 void bucc_gold_free(BuccGold *g);
 
+/* Checks that every gold pair names a src id of src and a trg id of trg (a gold file for other ids -- another
+ * language, row numbers instead of BUCC ids -- would otherwise give F1 0). src_name / trg_name name the sides in
+ * the error; an empty gold is an error too. */
+int bucc_gold_check(const BuccGold *g, const char *path, const BuccSide *src, const char *src_name, const BuccSide *trg,
+                    const char *trg_name, XsErr *err);
+
+/* XTREME's BUCC mining of one split, as `xstilts retrieve --mode margin` and `xstilts run` do it: the sides'
+ * embeddings x (src->n, d) and y (trg->n, d) (unit rows; compacted in place by bucc_unify), ratio-margin mining with
+ * k neighbours and mode (XTREME: 4, MINE_MAX), candidates with ids in mined order. Returns the candidate count,
+ * *out malloc'd (ids borrowed from the sides); *nux / *nuy (may be NULL) get the unified row counts. */
+size_t bucc_mine(const BuccSide *src, float *x, const BuccSide *trg, float *y, size_t d, size_t k, MineMode mode,
+                 const KnnOpts *opts, BuccCand **out, size_t *nux, size_t *nuy);
+
 /* XTREME bucc_optimize: sweep the candidates in descending score (stable), return the midpoint between the
  * F1-best candidate's score and the next one's. Where the reference would index past the end (best F1 at
  * the last candidate) the last score itself is returned; no correct candidate → 0. */

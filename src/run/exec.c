@@ -9,6 +9,7 @@
 #include "eval/retrieval.h"
 #include "model/model.h"
 #include "model/pool.h"
+#include "run/exec_retrieval.h"
 #include "run/report.h"
 #include "tasks/embed.h"
 #include "tasks/predict.h"
@@ -43,7 +44,7 @@ static double unix_now(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int mkdirs(const char *path, XsErr *err) {
+int run_mkdirs(const char *path, XsErr *err) {
     char b[4200];
     snprintf(b, sizeof b, "%s", path);
     for (char *q = b + 1;; q++) {
@@ -217,7 +218,7 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
     snprintf(id, sizeof id, "%s/seed-%ld", row->name, j->seed);
     if (j->state == RS_DONE) { st->jobs_skipped++; return 0; }
     if (j->state == RS_STALE && rm_tree(j->dir, err)) return -1;
-    if (mkdirs(j->dir, err) || write_started(j->dir, j->hash, err)) return -1;
+    if (run_mkdirs(j->dir, err) || write_started(j->dir, j->hash, err)) return -1;
     JobSpec s;
     job_spec_defaults(&s);
     s.model_dir = x->cfg->model;
@@ -323,7 +324,7 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
     if (!rc && f->role == RFR_EVAL_TEST && c->hp.predict_examples == 0) { /* a limited cell has no full submission */
         char sub[4400];
         snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
-        rc = mkdirs(sub, err);
+        rc = run_mkdirs(sub, err);
         snprintf(sub + strlen(sub), sizeof sub - strlen(sub), "/test-%s.%s", f->lang, pred_ext(t->info));
         if (!rc) rc = predict_write(&td, &pr, sub, NULL, err);
     }
@@ -344,92 +345,6 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
     }
     predictions_free(&pr);
     taskdata_free(&td);
-    return rc;
-}
-
-/* Tatoeba: each language's sentences and their English translations embedded (layer, pool of the cell's
- * hparams), unit-normalized; every English sentence queries the other side (XTREME's similarity_search); accuracy
- * = share of queries whose top-1 is their own line, in percent. Predictions: the top-1 index per line. */
-static int eval_tatoeba(const Exec *x, const PlanCell *c, const char *model_dir, json_t *test, int64_t *tokens,
-                        XsErr *err) {
-    const RunTarget *t = &x->cfg->targets[c->target];
-    const RunRow *row = &x->cfg->rows[c->row];
-    if (strcmp(t->info->name, "tatoeba"))
-        return err_set(err, x->cfg->file, 0, "target %s: retrieval scoring in `xstilts run` is implemented for tatoeba only "
-                                             "(BUCC mining + threshold: not yet)", t->info->name);
-    Tokenizer *tok = tokenizer_open(model_dir, err);
-    if (!tok) return -1;
-    Model m;
-    memset(&m, 0, sizeof m);
-    if (model_load_opts(model_dir, &m, 1, err)) { tokenizer_free(tok); return -1; }
-    int L = m.cfg.num_layers;
-    EmbedOpts eo = embed_opts_default();
-    eo.layer = c->hp.layer >= 0 ? c->hp.layer : (int)lround(L * 7.0 / 12.0);
-    if (eo.layer > L) eo.layer = L;
-    eo.pool = c->hp.pool_cls ? POOL_CLS : POOL_MEAN;
-    eo.max_len = c->hp.max_len < embed_max_len(&m.cfg) ? c->hp.max_len : embed_max_len(&m.cfg);
-    eo.normalize = 1;
-    const int D = m.cfg.hidden_size;
-    int rc = 0;
-    for (int i = 0; i + 1 < t->files.n && !rc; i++) {
-        const RunFile *a = &t->files.v[i], *b = &t->files.v[i + 1];
-        if (a->role != RFR_EVAL_TEST || b->role != RFR_EVAL_TEST || strcmp(a->lang, b->lang)) continue;
-        i++;
-        float *emb[2] = {NULL, NULL};
-        long n[2] = {0, 0};
-        char *buf[2] = {NULL, NULL};
-        TextLine *lines[2] = {NULL, NULL};
-        for (int s = 0; s < 2 && !rc; s++) {
-            const RunFile *f = s ? b : a;
-            size_t len;
-            buf[s] = file_read_all(f->path, &len, err);
-            if (!buf[s] || text_split_lines(buf[s], len, f->path, &lines[s], &n[s], err)) { rc = -1; break; }
-            if (c->hp.predict_examples > 0 && n[s] > c->hp.predict_examples) n[s] = (long)c->hp.predict_examples;
-            const char **tx = xmalloc((size_t)(n[s] > 0 ? n[s] : 1) * sizeof *tx);
-            size_t *ln = xmalloc((size_t)(n[s] > 0 ? n[s] : 1) * sizeof *ln);
-            for (long k = 0; k < n[s]; k++) { tx[k] = lines[s][k].s; ln[k] = lines[s][k].len; }
-            emb[s] = xcalloc((size_t)(n[s] > 0 ? n[s] : 1) * (size_t)D, sizeof(float));
-            eo.source = f->path;
-            EmbedStats es;
-            rc = embed_texts(&m, tok, tx, ln, n[s], &eo, emb[s], &es, err);
-            *tokens += (int64_t)es.tokens;
-            free(tx);
-            free(ln);
-        }
-        if (!rc && n[0] != n[1]) rc = err_set(err, b->path, 0, "has %ld lines, %s has %ld: Tatoeba sides must be line-parallel", n[1], a->path, n[0]);
-        if (!rc && n[0] == 0) rc = err_set(err, a->path, 0, "is empty");
-        if (!rc) {
-            /* index the language side, query with English (xstilts retrieve --mode tatoeba, --query tgt) */
-            size_t nq = (size_t)n[1];
-            int32_t *idx = xmalloc(nq * sizeof *idx);
-            float *sim = xmalloc(nq * sizeof *sim);
-            retrieval_knn(emb[1], nq, emb[0], (size_t)n[0], (size_t)D, idx, sim, 1, NULL, NULL, 0, NULL);
-            size_t correct = 0;
-            size_t cap = nq * 12 + 1, k = 0;
-            char *out = xmalloc(cap);
-            for (size_t q = 0; q < nq; q++) {
-                correct += idx[q] == (int32_t)q;
-                k += (size_t)snprintf(out + k, cap - k, "%d\n", idx[q]);
-            }
-            char path[4400];
-            snprintf(path, sizeof path, "%s/pred/test-%s.tsv", c->dir, a->lang);
-            rc = file_write_atomic(path, out, k, err);
-            if (!rc && c->hp.predict_examples == 0) {
-                char sub[4400];
-                snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
-                rc = mkdirs(sub, err);
-                snprintf(sub + strlen(sub), sizeof sub - strlen(sub), "/test-%s.tsv", a->lang);
-                if (!rc) rc = file_write_atomic(sub, out, k, err);
-            }
-            if (!rc) json_object_set_new(test, a->lang, json_pack("{s:f}", "accuracy", 100.0 * (double)correct / (double)nq));
-            free(out);
-            free(idx);
-            free(sim);
-        }
-        for (int s = 0; s < 2; s++) { free(emb[s]); free(lines[s]); free(buf[s]); }
-    }
-    model_free(&m);
-    tokenizer_free(tok);
     return rc;
 }
 
@@ -463,16 +378,20 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
     char pred[4300], model[4300];
     snprintf(pred, sizeof pred, "%s/pred", c->dir);
     snprintf(model, sizeof model, "%s/model", c->dir);
-    if (mkdirs(pred, err) || write_started(c->dir, c->hash, err)) return -1;
+    if (run_mkdirs(pred, err) || write_started(c->dir, c->hash, err)) return -1;
     const char *from = c->job >= 0 ? x->p->jobs[c->job].dir : x->cfg->model;
     double t0 = time_now();
     int64_t tokens = 0, best_step = -1;
-    json_t *curve = json_array(), *dev = json_object(), *test = json_object();
+    json_t *curve = json_array(), *dev = json_object(), *test = json_object(), *thresholds = json_object();
     int rc = 0;
     log_event(x, "cell_start", "cell", id, NULL);
     if (t->info->type == TASK_RETRIEVAL) {
         progress(x, "cell %s: embedding with %s", id, from);
-        rc = eval_tatoeba(x, c, from, test, &tokens, err);
+        char sub[4400];
+        snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
+        RetrievalCell rcell = {t->info, &t->files, &c->hp, from, pred, c->hp.predict_examples == 0 ? sub : NULL, NULL};
+        rc = run_retrieval_cell(&rcell, dev, test, thresholds, &tokens, err);
+        if (rc) err_prefix(err, "cell %s, phase 3: ", id);
     } else {
         const RunFile *tr = NULL, *dv = NULL;
         for (int i = 0; i < t->files.n; i++) {
@@ -504,7 +423,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
                 int64_t done = r.steps;
                 job_result_free(&r);
                 log_event(x, "phase2_stopped", "cell", id, json_pack("{s:I}", "step", (json_int_t)done));
-                json_decref(curve); json_decref(dev); json_decref(test);
+                json_decref(curve); json_decref(dev); json_decref(test); json_decref(thresholds);
                 return RUN_EXEC_STOPPED;
             }
             if (rc) err_prefix(err, "cell %s, phase 2: ", id);
@@ -538,7 +457,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
     }
     json_t *p1 = rc ? NULL : phase1_block(x, c, err);
     if (rc || !p1) {
-        json_decref(curve); json_decref(dev); json_decref(test);
+        json_decref(curve); json_decref(dev); json_decref(test); json_decref(thresholds);
         return -1;
     }
     double wall = time_now() - t0;
@@ -558,6 +477,8 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
     json_object_set_new(o, "wall_s", json_real(wall));
     json_object_set_new(o, "tokens", json_integer(tokens));
     json_object_set_new(o, "phase1", p1);
+    if (json_object_size(thresholds)) json_object_set(o, "thresholds", thresholds); /* BUCC: per language, from dev */
+    json_decref(thresholds);
     char path[4300];
     snprintf(path, sizeof path, "%s/cell.json", c->dir);
     rc = json_write_atomic(path, o, err);
