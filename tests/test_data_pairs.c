@@ -177,6 +177,11 @@ static void test_format_names(void **state) {
         {"download/pawsx/train-en.tsv", PAIR_XTREME_PAWSX, 0}, {"download/pawsx/test-zh.tsv", PAIR_XTREME_PAWSX, 1},
         {"download//xnli//dev-de.tsv", PAIR_XTREME_XNLI, 0},   {"dev-de.tsv", -1, 0}, {"notes.txt", -1, 0},
         {"download/udpos/dev-de.tsv", -1, 0},                 {"", -1, 0},
+        {"xtreme_translations/XNLI/translate-train/en-de-translated.tsv", PAIR_XTREME_XNLI_TRANSLATED, 0},
+        {"download/xnli/XNLI-Translated/en-sw-translated.tsv", PAIR_XTREME_XNLI_TRANSLATED, 0},
+        {"xtreme_translations/PAWSX/translate-train/en-ja-translated.tsv", PAIR_XTREME_PAWSX_TRANSLATED, 0},
+        {"download/pawsx/translated/en-ko-translated.tsv", PAIR_XTREME_PAWSX_TRANSLATED, 0},
+        {"XNLI/translate-train/de-translated.tsv", -1, 0},
     };
     for (size_t i = 0; i < sizeof G / sizeof *G; i++) {
         int un = -1;
@@ -200,6 +205,46 @@ static void test_format_names(void **state) {
 
 #define GLUE_H "index\tpromptID\tpairID\tgenre\ts1bp\ts2bp\ts1p\ts2p\tsentence1\tsentence2\tlabel1\tgold_label\n"
 #define GLUE_ROW(id, lab) "0\t1\t" id "\tfiction\t(a)\t(b)\t(A)\t(B)\tA premise .\tA hypothesis .\t" lab "\t" lab "\n"
+
+/* XTREME's translate-train TSV (en 1, en 2, translated 1, translated 2, label): the fixture was written from the
+ * myXNLI en / sw slices, so every example must be the sw reader's example of the same row, label included
+ * ("contradictory" read as contradiction). */
+static void test_translated(void **state) {
+    (void)state;
+    PairSet t, sw;
+    XsErr err = {0};
+    long rc = pairs_read(FIX "xtreme_translations/XNLI/translate-train/en-sw-translated.tsv", PAIR_XTREME_XNLI_TRANSLATED,
+                         NULL, &t, &err);
+    if (rc) print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(pairs_read(FIX "xnli/sw.genre.dev.tsv", PAIR_MYXNLI_TSV, NULL, &sw, &err), 0);
+    assert_int_equal(t.n, 12);
+    int contra = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        assert_string_equal(t.v[i].text_a, sw.v[i].text_a);
+        assert_string_equal(t.v[i].text_b, sw.v[i].text_b);
+        assert_int_equal(t.v[i].label, sw.v[i].label);
+        assert_int_equal(t.v[i].line, (long)i + 1);
+        contra += !strcmp(t.labels->labels[t.v[i].label], "contradiction");
+    }
+    assert_true(contra > 0);
+    pairs_free(&t);
+    pairs_free(&sw);
+    char *dir = tu_tmpdir();
+    assert_non_null(dir);
+    const char *p = put_file(dir, "en-de-translated.tsv", "A.\tB.\tA!\tB!\tentailment\nA.\tB.\tA!\tneutral\n");
+    expect_error(p, PAIR_XTREME_XNLI_TRANSLATED, NULL,
+                 "2: expected 5 tab-separated fields (English sentence 1, English sentence 2, translated sentence 1, "
+                 "translated sentence 2, label), found 4");
+    p = put_file(dir, "en-de-translated.tsv", "A \"quoted.\tB.\t\"A!\tB!\t1\n");
+    assert_int_equal(pairs_read(p, PAIR_XTREME_PAWSX_TRANSLATED, NULL, &t, &err), 0); /* no quoting, as XTREME reads it */
+    assert_int_equal(t.n, 1);
+    assert_string_equal(t.v[0].text_a, "\"A!");
+    assert_int_equal(t.v[0].label, 1);
+    pairs_free(&t);
+    tu_rmtree(dir);
+    free(dir);
+}
 
 static void test_malformed(void **state) {
     (void)state;
@@ -395,6 +440,7 @@ int main(void) {
         cmocka_unit_test(test_expected_all),
         cmocka_unit_test(test_specific_rows),
         cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_translated),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_skip_bad_rows),
         cmocka_unit_test(test_stream_large),

@@ -29,7 +29,11 @@ static const FormatSpec SPEC[PAIR_NFORMATS] = {
     [PAIR_PAWSX_TSV]    = {"pawsx", ROWS_TSV, 0, 1, "sentence1", "sentence2", "id", "label", NULL, 0},
     [PAIR_XTREME_XNLI]  = {"xtreme-xnli", ROWS_CSV, '\t', 0, NULL, NULL, NULL, NULL, NULL, 1},
     [PAIR_XTREME_PAWSX] = {"xtreme-pawsx", ROWS_CSV, '\t', 0, NULL, NULL, NULL, NULL, NULL, 0},
+    [PAIR_XTREME_XNLI_TRANSLATED]  = {"xtreme-xnli-translated", ROWS_TSV, 0, 0, NULL, NULL, NULL, NULL, NULL, 1},
+    [PAIR_XTREME_PAWSX_TRANSLATED] = {"xtreme-pawsx-translated", ROWS_TSV, 0, 0, NULL, NULL, NULL, NULL, NULL, 0},
 };
+
+static int translated(PairFormat f) { return f == PAIR_XTREME_XNLI_TRANSLATED || f == PAIR_XTREME_PAWSX_TRANSLATED; }
 
 const char *pair_format_name(PairFormat f) { return (unsigned)f < PAIR_NFORMATS ? SPEC[f].name : "?"; }
 
@@ -69,6 +73,10 @@ int pair_format_guess(const char *path, PairFormat *f, int *unlabeled) {
     else if (!strcmp(g, "x-final") || !strcmp(b, "dev_2k.tsv") || !strcmp(b, "test_2k.tsv")) *f = PAIR_PAWSX_TSV;
     else if (!strcmp(p, "MNLI") && ends(b, ".tsv")) *f = PAIR_MNLI_TSV, un = starts(b, "test");
     else if (!strcmp(p, "QQP") && ends(b, ".tsv")) *f = PAIR_QQP_TSV, un = starts(b, "test");
+    else if (starts(b, "en-") && ends(b, "-translated.tsv") &&
+             (!strcmp(g, "XNLI") || !strcmp(p, "XNLI-Translated"))) *f = PAIR_XTREME_XNLI_TRANSLATED;
+    else if (starts(b, "en-") && ends(b, "-translated.tsv") && (!strcmp(g, "PAWSX") || !strcmp(p, "translated")))
+        *f = PAIR_XTREME_PAWSX_TRANSLATED;
     else if (!strcmp(p, "xnli") && ends(b, ".tsv") && strchr(b, '-')) *f = PAIR_XTREME_XNLI, un = starts(b, "test-");
     else if (!strcmp(p, "pawsx") && ends(b, ".tsv") && strchr(b, '-')) *f = PAIR_XTREME_PAWSX, un = starts(b, "test-");
     else r = -1;
@@ -100,7 +108,8 @@ static char *ascii_trim(char *s) {
 }
 
 static int xnli_family(PairFormat f) {
-    return f == PAIR_XNLI_TSV || f == PAIR_XNLI_MT_TSV || f == PAIR_MYXNLI_TSV || f == PAIR_XTREME_XNLI;
+    return f == PAIR_XNLI_TSV || f == PAIR_XNLI_MT_TSV || f == PAIR_MYXNLI_TSV || f == PAIR_XTREME_XNLI ||
+           f == PAIR_XTREME_XNLI_TRANSLATED;
 }
 
 /* Gold label spelling → index. ROW_NOLABEL for NLI's "-" (no annotator majority: MNLI, SNLI). */
@@ -185,6 +194,15 @@ static int parse_row(Reader *R, RowReader *r, PairExample *ex, PairReadStats *st
             return ROW_BAD;
         if (json_object_get(o, R->sp->id) && !(id = json_field_str(o, R->sp->id, path, line, err))) return ROW_BAD;
         if (!R->o->unlabeled && !(lab = json_field_str(o, R->sp->label, path, line, err))) return ROW_BAD;
+    } else if (translated(R->fmt)) {  /* XTREME translate-train: en 1, en 2, translated 1, translated 2, label */
+        size_t want = R->o->unlabeled ? 4 : 5;
+        if (r->nf != want) {
+            err_set(err, path, line, "expected %zu tab-separated fields (English sentence 1, English sentence 2, translated "
+                    "sentence 1, translated sentence 2%s), found %zu", want, R->o->unlabeled ? "" : ", label", r->nf);
+            return ROW_BAD;
+        }
+        a = r->f[2]; b = r->f[3];
+        if (!R->o->unlabeled) lab = r->f[4];
     } else if (!R->sp->header) {  /* XTREME: sentence1, sentence2[, label] */
         size_t want = R->o->unlabeled ? 2 : 3;
         if (r->nf != want) {

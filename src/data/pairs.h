@@ -19,11 +19,18 @@ typedef enum {
     PAIR_PAWSX_TSV,     /* PAWS-X x-final/{lang}/{train,dev_2k,test_2k}.tsv */
     PAIR_XTREME_XNLI,   /* XTREME download/xnli/{train,dev,test}-{lang}.tsv (no header, csv.writer TSV) */
     PAIR_XTREME_PAWSX,  /* XTREME download/pawsx/{train,dev,test}-{lang}.tsv (same) */
+    PAIR_XTREME_XNLI_TRANSLATED,  /* XTREME's translate-train gs://xtreme_translations/XNLI/translate-train/
+                                   * en-{lang}-translated.tsv: English sentence 1, English sentence 2, translated
+                                   * sentence 1, translated sentence 2, label ("contradictory" spelling); no header, no
+                                   * quoting. The translated pair is the example */
+    PAIR_XTREME_PAWSX_TRANSLATED, /* the same layout for PAWS-X (PAWSX/translate-train/en-{lang}-translated.tsv), label
+                                   * 0 / 1 */
     PAIR_NFORMATS
 } PairFormat;
 
 /* Name <-> format: "mnli-tsv", "mnli-jsonl", "anli", "snli", "qqp", "xnli", "xnli-mt", "myxnli",
- * "pawsx", "xtreme-xnli", "xtreme-pawsx". parse returns -1 for an unknown name. */
+ * "pawsx", "xtreme-xnli", "xtreme-pawsx", "xtreme-xnli-translated", "xtreme-pawsx-translated". parse returns -1 for
+ * an unknown name. */
 const char *pair_format_name(PairFormat f);
 int pair_format_parse(const char *name, PairFormat *f);
 /* The format a file's path implies, from its name and parent folders as the publishers and

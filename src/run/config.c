@@ -830,7 +830,10 @@ static int parse_row(Ctx *c, RunConfig *cfg, const json_t *paths, const json_t *
             snprintf(p, sizeof p, "%s.translated", r->jpath);
             for (int q = 0; q < nl; q++)
                 if (add_file(c, p, &r->train, cfg->translations, T->translated, ll[q], T->name,
-                             T->kind == RF_PAIR ? RF_TRANSLATED : T->kind, RFR_TRAIN, -1, 0)) { free(own); return -1; }
+                             T->kind, RFR_TRAIN, T->kind == RF_PAIR ? (int)PAIR_XTREME_XNLI_TRANSLATED : -1, 0)) {
+                    free(own);
+                    return -1;
+                }
             free(own);
         }
         (void)allowed;

@@ -22,9 +22,7 @@ typedef enum {
     RF_QA,           /* SQuAD-style JSON: data/squad_examples.h */
     RF_TEXT,         /* MLM text, one example a line: data/text.h */
     RF_LINES,        /* retrieval sentences / gold pairs (BUCC, Tatoeba): one item a line */
-    RF_TRANSLATED,   /* XTREME translate-train TSV (orig a, orig b, translated a, translated b, label): no reader
-                      * yet; counted by lines */
-} RunFileKind;
+} RunFileKind;       /* (XTREME's translate-train TSV is RF_PAIR, format PAIR_XTREME_XNLI_TRANSLATED) */
 
 typedef enum { RFR_TRAIN, RFR_DEV, RFR_EVAL_DEV, RFR_EVAL_TEST } RunFileRole;
 

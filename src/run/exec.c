@@ -224,18 +224,30 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
     s.model_dir = x->cfg->model;
     s.out_dir = j->dir;
     int qa = 0;
-    for (int i = 0; i < row->train.n; i++) {
+    /* one JobTaskSpec per task: its first file as `train`, the others (ANLI+'s files, translate-train data, MLM text per
+     * language) as `more`, in the config's order */
+    const char **more[XS_MAX_TASKS] = {0}, **more_fmt[XS_MAX_TASKS] = {0};
+    int rc0 = 0;
+    for (int i = 0; i < row->train.n && !rc0; i++) {
         const RunFile *f = &row->train.v[i];
-        if (f->kind == RF_TRANSLATED)
-            return err_set(err, f->path, 0, "row \"%s\": phase 1 on translate-train data is not implemented in `xstilts run` "
-                                            "yet (no reader for XTREME's translated TSV)", row->name);
-        for (int k = 0; k < s.ntasks; k++)
-            if (!strcmp(s.tasks[k].name, f->task))
-                return err_set(err, f->path, 0, "row \"%s\": task %s has more than one training file (%s); `xstilts run` "
-                                                "trains one file per task (join them into one)", row->name, f->task, s.tasks[k].train);
-        if (s.ntasks == XS_MAX_TASKS) return err_set(err, x->cfg->file, 0, "row \"%s\": more than %d tasks", row->name, XS_MAX_TASKS);
-        s.tasks[s.ntasks++] = (JobTaskSpec){f->task, f->path, NULL, file_format(f)};
+        int k = 0;
+        while (k < s.ntasks && strcmp(s.tasks[k].name, f->task)) k++;
+        if (k == s.ntasks) {
+            if (s.ntasks == XS_MAX_TASKS) { rc0 = err_set(err, x->cfg->file, 0, "row \"%s\": more than %d tasks", row->name, XS_MAX_TASKS); break; }
+            s.tasks[s.ntasks++] = (JobTaskSpec){f->task, f->path, NULL, file_format(f), 0, NULL, NULL};
+            more[k] = xcalloc((size_t)row->train.n, sizeof *more[k]);
+            more_fmt[k] = xcalloc((size_t)row->train.n, sizeof *more_fmt[k]);
+            s.tasks[k].more = more[k];
+            s.tasks[k].more_format = more_fmt[k];
+        } else {
+            more[k][s.tasks[k].nmore] = f->path;
+            more_fmt[k][s.tasks[k].nmore++] = file_format(f);
+        }
         qa |= f->kind == RF_QA;
+    }
+    if (rc0) {
+        for (int k = 0; k < XS_MAX_TASKS; k++) { free(more[k]); free(more_fmt[k]); }
+        return -1;
     }
     set_train(&s, &row->hp.train);
     s.train_examples = (size_t)row->hp.train_examples;
@@ -253,6 +265,7 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
     double t0 = time_now();
     JobResult r;
     int rc = run_train(x, &s, j->dir, "job", id, &r, err);
+    for (int k = 0; k < XS_MAX_TASKS; k++) { free(more[k]); free(more_fmt[k]); }
     if (rc) {
         int64_t done = r.steps;
         job_result_free(&r);
@@ -404,7 +417,8 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
         s.model_dir = from;
         s.out_dir = model;
         s.ntasks = 1;
-        s.tasks[0] = (JobTaskSpec){t->info->name, tr ? tr->path : NULL, dv ? dv->path : NULL, tr ? file_format(tr) : NULL};
+        s.tasks[0] = (JobTaskSpec){t->info->name, tr ? tr->path : NULL, dv ? dv->path : NULL, tr ? file_format(tr) : NULL, 0, NULL,
+                                   NULL};
         set_train(&s, &c->hp.train);
         s.train_examples = (size_t)c->hp.train_examples;
         s.cfg.seed = (uint64_t)c->seed;

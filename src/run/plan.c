@@ -375,7 +375,7 @@ static int on_text(void *ctx, const char *text, size_t len, long line, XsErr *er
     return 0;
 }
 
-/* One item a line (retrieval sentences, BUCC "id<TAB>sentence", gold pairs; translate-train TSV). */
+/* One item a line (retrieval sentences, BUCC "id<TAB>sentence", gold pairs). */
 static int count_lines(const RunFile *f, CountCtx *c, XsErr *err) {
     FILE *fp = file_open_read(f->path, err);
     if (!fp) return -1;
@@ -392,22 +392,8 @@ static int count_lines(const RunFile *f, CountCtx *c, XsErr *err) {
         if (n == 0) continue;
         c->fc->examples++;
         if (!c->tok || gold || c->fc->sampled >= c->sample) continue;
-        const char *a = line, *b = NULL;
-        char *fields[6] = {0};
-        if (f->kind == RF_TRANSLATED) {
-            int k = 0;
-            char *s = line;
-            fields[k++] = s;
-            while (k < 6 && (s = strchr(s, '\t'))) { *s++ = 0; fields[k++] = s; }
-            if (k != 5) {
-                free(line);
-                fclose(fp);
-                return err_set(err, f->path, lineno, "expected 5 tab-separated fields (sentence 1, sentence 2, translated "
-                               "sentence 1, translated sentence 2, label), found %d", k);
-            }
-            a = fields[2];
-            b = fields[3];
-        } else if (bucc) {
+        const char *a = line;
+        if (bucc) {
             const char *tab = strchr(line, '\t');
             if (!tab) {
                 free(line);
@@ -416,7 +402,7 @@ static int count_lines(const RunFile *f, CountCtx *c, XsErr *err) {
             }
             a = tab + 1;
         }
-        if (enc_len(c, a, b, c->max_len, err) < 0) {
+        if (enc_len(c, a, NULL, c->max_len, err) < 0) {
             free(line);
             fclose(fp);
             return err_prefix(err, "%s:%ld: ", f->path, lineno);
@@ -461,8 +447,7 @@ int run_count_file(const RunFile *f, const Tokenizer *tok, int max_len, int doc_
     }
     case RF_QA: rc = qa_stream(f->path, NULL, on_qa, &c, NULL, err); break;
     case RF_TEXT: rc = text_stream(f->path, NULL, on_text, &c, NULL, err); break;
-    case RF_LINES:
-    case RF_TRANSLATED: rc = count_lines(f, &c, err); break;
+    case RF_LINES: rc = count_lines(f, &c, err); break;
     }
     encoding_free(&c.enc);
     if (c.qa_init) feat_rows_free(&c.qa);

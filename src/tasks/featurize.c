@@ -53,6 +53,19 @@ static void rows_reserve(FeatRows *r, size_t need) {
     r->cap = cap;
 }
 
+void feat_rows_append(FeatRows *dst, const FeatRows *src, int64_t example_offset) {
+    CHECK(dst->kind == src->kind && dst->max_len == src->max_len, "feat_rows_append: rows of another kind or length");
+    if (src->n == 0) return;
+    rows_reserve(dst, dst->n + src->n);
+    const size_t L = (size_t)dst->max_len, at = dst->n, n = src->n;
+#define CP(f, per) do { if (src->f) memcpy(dst->f + at * (per), src->f, n * (per) * sizeof *dst->f); } while (0)
+    CP(ids, L); CP(mask, L); CP(type_ids, L); CP(labels, L); CP(row_label, 1); CP(word, L);
+    CP(start_pos, 1); CP(end_pos, 1); CP(off_begin, L); CP(off_end, L); CP(max_ctx, L); CP(info, 1);
+#undef CP
+    for (size_t i = 0; i < n; i++) dst->info[at + i].example += example_offset;
+    dst->n += n;
+}
+
 size_t feat_rows_add(FeatRows *r) {
     rows_reserve(r, r->n + 1);
     const size_t i = r->n++, L = (size_t)r->max_len, o = i * L;

@@ -62,6 +62,9 @@ void feat_rows_init(FeatRows *r, FeatKind kind, int max_len, const Tokenizer *t)
 void feat_rows_free(FeatRows *r);
 /* Appends one padded row (bookkeeping zeroed, labels FEAT_IGNORE); returns its index. */
 size_t feat_rows_add(FeatRows *r);
+/* Appends every row of src (same kind and max_len: a CHECK) to dst, their info.example shifted by example_offset
+ * (src's examples follow dst's): several files of one task trained as one. */
+void feat_rows_append(FeatRows *dst, const FeatRows *src, int64_t example_offset);
 
 /* ---- pair classification (featurize.c) ----
  * tokenizer_encode(a, b) with longest-first truncation to r->max_len (b may be NULL: single text);

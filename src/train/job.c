@@ -141,6 +141,13 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
         if (!strcmp(ts->name, "mlm")) {
             if (ts->dev) return err_set(err, ts->dev, 0, "mlm has no dev metric (no --dev file for it)");
             if (load_mlm(&t->mlm, ts->train, j->tok, max_len, err)) return -1;
+            for (int k = 0; k < ts->nmore; k++) {
+                FeatRows more;
+                if (load_mlm(&more, ts->more[k], j->tok, max_len, err)) return -1;
+                feat_rows_append(&t->mlm, &more, (int64_t)t->mlm.n);
+                note(s, "mlm: %zu lines of %s", more.n, ts->more[k]);
+                feat_rows_free(&more);
+            }
             t->rows = &t->mlm;
             t->kind = HEAD_MLM;
             t->num_labels = 0;
@@ -164,6 +171,24 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
         t->rows = &t->train.rows;
         t->kind = t->train.head;
         t->num_labels = t->kind == HEAD_SPAN_QA ? 0 : (int)t->train.nlabels;
+        size_t nex = t->train.n;
+        for (int k = 0; k < ts->nmore; k++) {
+            /* the rows only: the trainer reads rows (t->train's examples stay the first file's) */
+            TaskData more;
+            TaskDataOpts mo = o;
+            mo.format = ts->more_format ? ts->more_format[k] : NULL;
+            if (taskdata_load(&more, t->info, ts->more[k], j->tok, &mo, err)) return -1;
+            int bad = !more.labeled || more.n == 0 || more.head != t->train.head || more.nlabels != t->train.nlabels;
+            if (bad) err_set(err, ts->more[k], 0, "%s", !more.labeled ? "has no gold labels: an unlabeled file cannot train"
+                             : more.n == 0 ? "no examples" : "another label set than the task's first training file");
+            else {
+                feat_rows_append(&t->train.rows, &more.rows, (int64_t)nex);
+                nex += more.n;
+                note(s, "%s: %zu more training examples (%zu rows) from %s", ts->name, more.n, more.rows.n, ts->more[k]);
+            }
+            taskdata_free(&more);
+            if (bad) return -1;
+        }
         if (ts->dev) {
             o.max_examples = s->dev_examples ? s->dev_examples : 500;
             if (taskdata_load(&t->dev, t->info, ts->dev, j->tok, &o, err)) return -1;

@@ -19,6 +19,11 @@ typedef struct JobTaskSpec {
                              * per example (empty / blank lines skipped, as HF run_mlm --line_by_line) */
     const char *dev;        /* dev file: the first JobSpec.dev_examples examples are evaluated; NULL: none (MLM: none) */
     const char *format;     /* reader layout of both files (TaskDataOpts.format); NULL: guessed from the names */
+    int nmore;              /* further training files of this task (ANLI+'s five, translate-train data, MLM text per
+                             * language): more[k] read with more_format[k] (NULL / a NULL entry: guessed), its
+                             * examples (the first train_examples of each file) after train's: one task, one head */
+    const char *const *more;
+    const char *const *more_format;
 } JobTaskSpec;
 
 typedef struct JobSpec {
