@@ -44,6 +44,18 @@ P=$T/run/phase1/mnli-tt/seed-1/phase1.json
 grep -q '"steps": 5' "$P" || fail "updates: $(cat "$P")"
 [ -s "$T/run/cells/mnli-tt/tatoeba/seed-1/cell.json" ] || fail "no cell.json"
 echo "ok: translate-train row: 5 English + 12 translated examples, 5 updates for one epoch at batch 4"
+# progress: stderr is not a terminal here, so no bar (one line per phase); on a terminal (script(1)) one bar per phase
+grep -q $'\r' "$T/run.err" && fail "a progress bar drawn on a non-terminal: $(cat -v "$T/run.err" | head -3)"
+if command -v script >/dev/null 2>&1; then
+  script -qec "$XS run $T/study.json --out $T/tty" /dev/null > "$T/tty.out" 2>&1 || fail "run on a tty: $(tail -3 "$T/tty.out")"
+  grep -aq $'\rphase 1 mnli-tt/seed-1 \\[#*\\.*\\] [1-5]/5 loss [0-9.]* [0-9]* tok/s ETA [0-9][0-9]:[0-9][0-9]:[0-9][0-9]' "$T/tty.out" \
+    || fail "no phase-1 bar on a terminal: $(cat -v "$T/tty.out" | tail -5)"
+  grep -aq 'phase 1 mnli-tt/seed-1 \[########################\] 5/5' "$T/tty.out" || fail "the phase-1 bar does not reach 5/5"
+  grep -aq $'\rphase 3 mnli-tt/tatoeba/seed-1 \\[#*\\.*\\] 2/2 sides embedded [0-9]* tok/s' "$T/tty.out" || fail "no phase-3 bar"
+  cmp -s "$T/run/cells/mnli-tt/tatoeba/seed-1/pred/test-de.tsv" "$T/tty/cells/mnli-tt/tatoeba/seed-1/pred/test-de.tsv" \
+    || fail "the terminal run predicted otherwise"
+  echo "ok: progress bars with ETA and tok/s on a terminal, none elsewhere"
+fi
 # a malformed translated file: phase 1 fails naming it
 mkdir -p "$T/bad/XNLI/translate-train"
 { head -n 3 "$TR/XNLI/translate-train/en-sw-translated.tsv"; printf 'only\tthree\tfields\n'; } > "$T/bad/XNLI/translate-train/en-sw-translated.tsv"

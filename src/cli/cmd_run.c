@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* Training tokens per second assumed when --throughput is not given: a round figure, not a measurement of this
@@ -164,7 +165,7 @@ int cmd_run(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    RunExecOpts eo = {&g_stop, stderr};
+    RunExecOpts eo = {&g_stop, stderr, isatty(2)};
     RunExecStats es;
     int ex = run_execute(&plan, out, &eo, &es, &err);
     if (ex == RUN_EXEC_STOPPED) {

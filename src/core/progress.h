@@ -11,7 +11,7 @@
 
 typedef struct ProgressBar {
     FILE *f;             /* NULL: nothing is drawn (every call is a no-op but the counters) */
-    char label[128];
+    char label[256];
     double t0;           /* the clock's start */
     double last;         /* last draw (redraws are at most every min_interval seconds, the last one always) */
     double min_interval; /* default 0.2 s */

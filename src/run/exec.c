@@ -1,6 +1,7 @@
 /* exec.c — the three phases of a study plan (exec.h, docs/RUN.md "Execution"). */
 #include "run/exec.h"
 #include "core/mem.h"
+#include "core/progress.h"
 #include "core/text.h"
 #include "core/util.h"
 #include "data/choices.h"
@@ -32,6 +33,7 @@ typedef struct Exec {
     const char *run;
     const RunExecOpts *o;
     char logpath[4200];
+    ProgressBar *bar;   /* the running phase's bar (o->bar), ended before any other line */
 } Exec;
 
 static int execute(const RunPlan *p, const char *run_dir, const RunExecOpts *o, RunExecStats *st, XsErr *err);
@@ -97,6 +99,7 @@ static void log_event(const Exec *x, const char *event, const char *key, const c
 static void progress(const Exec *x, const char *fmt, ...) XS_PRINTF(2, 3);
 static void progress(const Exec *x, const char *fmt, ...) {
     if (!x->o->progress) return;
+    pbar_end(x->bar);
     va_list ap;
     va_start(ap, fmt);
     fputs("xstilts run: ", x->o->progress);
@@ -143,12 +146,23 @@ typedef struct TrainCtx {
     int64_t eval_every;
 } TrainCtx;
 
+/* Starts the running phase's bar (drawn only when o->bar). */
+static void bar_begin(const Exec *x, const char *phase, const char *id) {
+    char label[400];
+    snprintf(label, sizeof label, "%s %s", phase, id);
+    pbar_begin(x->bar, x->o->bar ? x->o->progress : NULL, label);
+}
+
 static void on_step(const TrainStepLog *l, void *ctx) {
     TrainCtx *c = ctx;
     if (c->f) {
         fprintf(c->f, "%lld\t%lld\t%.17g\t%.17g\n", (long long)l->step, (long long)l->tokens, l->loss, l->lr);
         fflush(c->f);
     }
+    char extra[96];
+    snprintf(extra, sizeof extra, "loss %.4f", l->loss);
+    if (l->evaluated) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " dev %.4f", l->metric);
+    pbar_update(c->x->bar, l->step, l->total, l->tokens, extra);
     if (l->evaluated || l->saved || l->step == l->total || l->step == 1) {
         json_t *e = json_object();
         json_object_set_new(e, "step", json_integer(l->step));
@@ -161,6 +175,7 @@ static void on_step(const TrainStepLog *l, void *ctx) {
 
 static void on_note(void *ctx, const char *msg) {
     TrainCtx *c = ctx;
+    pbar_clock(c->x->bar); /* tokens/s and the ETA count from the end of loading, as xstilts train's */
     log_event(c->x, "note", c->key, c->id, json_pack("{s:s}", "msg", msg));
 }
 
@@ -198,6 +213,7 @@ static int run_train(const Exec *x, JobSpec *s, const char *rec_dir, const char 
     s->cfg.stop = x->o->stop;
     int rc = train_job(s, r, err);
     fclose(c.f);
+    pbar_end(x->bar);
     return rc;
 }
 
@@ -262,6 +278,7 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
         for (int k = 0; k < row->ntasks && k < XS_MAX_TASKS; k++) s.weights[k] = row->weights[k];
     progress(x, "phase 1 %s: %d task(s) from %s", id, s.ntasks, x->cfg->model);
     log_event(x, "phase1_start", "job", id, NULL);
+    bar_begin(x, "phase 1", id);
     double t0 = time_now();
     JobResult r;
     int rc = run_train(x, &s, j->dir, "job", id, &r, err);
@@ -309,7 +326,7 @@ static const char *pred_ext(const TaskInfo *t) { return t->hp == HP_QA ? "json" 
 
 /* Predicts (and scores, with gold) one evaluation file with the cell's model. */
 static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const char *model_dir, const Tokenizer *tok,
-                     json_t *dev, json_t *test, XsErr *err) {
+                     json_t *dev, json_t *test, int64_t *ptokens, XsErr *err) {
     const RunTarget *t = &x->cfg->targets[c->target];
     const RunRow *row = &x->cfg->rows[c->row];
     const char *split = f->role == RFR_EVAL_DEV ? "dev" : "test";
@@ -326,6 +343,7 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
     Model m;
     HeadConfig hc;
     if (predict_load_model(model_dir, &td, &m, &hc, err)) { taskdata_free(&td); return -1; }
+    for (size_t r = 0; r < td.rows.n * (size_t)td.rows.max_len; r++) *ptokens += td.rows.mask[r] != 0; /* the bar's tok/s */
     PredictOpts po = predict_opts_default();
     Predictions pr;
     int rc = predict_run(&m, &hc, &td, &pr, &po, err);
@@ -402,8 +420,10 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
         progress(x, "cell %s: embedding with %s", id, from);
         char sub[4400];
         snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
-        RetrievalCell rcell = {t->info, &t->files, &c->hp, from, pred, c->hp.predict_examples == 0 ? sub : NULL, NULL};
+        bar_begin(x, "phase 3", id);
+        RetrievalCell rcell = {t->info, &t->files, &c->hp, from, pred, c->hp.predict_examples == 0 ? sub : NULL, x->bar};
         rc = run_retrieval_cell(&rcell, dev, test, thresholds, &tokens, err);
+        pbar_end(x->bar);
         if (rc) err_prefix(err, "cell %s, phase 3: ", id);
     } else {
         const RunFile *tr = NULL, *dv = NULL;
@@ -432,6 +452,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
         if (!rc) {
             progress(x, "cell %s: phase 2 from %s", id, from);
             log_event(x, "phase2_start", "cell", id, NULL);
+            bar_begin(x, "phase 2", id);
             rc = run_train(x, &s, c->dir, "cell", id, &r, err);
             if (rc == TRAIN_STOPPED) {
                 int64_t done = r.steps;
@@ -459,12 +480,18 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
                      (long long)best_step);
             Tokenizer *tok = tokenizer_open(model, err);
             if (!tok) rc = -1;
+            int64_t nev = 0, done = 0;
+            for (int i = 0; i < t->files.n; i++) nev += t->files.v[i].role == RFR_EVAL_DEV || t->files.v[i].role == RFR_EVAL_TEST;
+            bar_begin(x, "phase 3", id);
             for (int i = 0; i < t->files.n && !rc; i++) {
                 const RunFile *f = &t->files.v[i];
                 if (f->role != RFR_EVAL_DEV && f->role != RFR_EVAL_TEST) continue;
-                rc = eval_file(x, c, f, model, tok, dev, test, err);
+                int64_t ptok = 0;
+                rc = eval_file(x, c, f, model, tok, dev, test, &ptok, err);
                 if (rc) err_prefix(err, "cell %s, phase 3: ", id);
+                else pbar_update(x->bar, ++done, nev, ptok, "files predicted");
             }
+            pbar_end(x->bar);
             if (tok) tokenizer_free(tok);
         }
         job_result_free(&r);
@@ -527,7 +554,9 @@ int run_execute(const RunPlan *plan, const char *run_dir, const RunExecOpts *o, 
 }
 
 static int execute(const RunPlan *p, const char *run_dir, const RunExecOpts *o, RunExecStats *st, XsErr *err) {
-    Exec x = {p, p->cfg, run_dir, o, ""};
+    ProgressBar bar;
+    pbar_begin(&bar, NULL, "");
+    Exec x = {p, p->cfg, run_dir, o, "", &bar};
     snprintf(x.logpath, sizeof x.logpath, "%s/run.log", run_dir);
     memset(st, 0, sizeof *st);
     int todo = 0;

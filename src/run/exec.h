@@ -18,6 +18,9 @@
 typedef struct RunExecOpts {
     const volatile sig_atomic_t *stop; /* non-zero: the running job checkpoints and run_execute returns */
     FILE *progress;                    /* one line per phase / job / cell (NULL: none) */
+    int bar;                           /* progress is a terminal: a progress bar (core/progress.h) per running phase
+                                        * on it, with ETA and tokens/s (phase 1 / 2: updates; phase 3: files predicted,
+                                        * retrieval sides embedded); run.log keeps every event either way */
 } RunExecOpts;
 
 typedef struct RunExecStats {
