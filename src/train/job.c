@@ -141,6 +141,7 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
         if (!strcmp(ts->name, "mlm")) {
             if (ts->dev) return err_set(err, ts->dev, 0, "mlm has no dev metric (no --dev file for it)");
             if (load_mlm(&t->mlm, ts->train, j->tok, max_len, err)) return -1;
+            note(s, "mlm: %zu lines of %s", t->mlm.n, ts->train);
             for (int k = 0; k < ts->nmore; k++) {
                 FeatRows more;
                 if (load_mlm(&more, ts->more[k], j->tok, max_len, err)) return -1;
@@ -151,7 +152,6 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
             t->rows = &t->mlm;
             t->kind = HEAD_MLM;
             t->num_labels = 0;
-            note(s, "mlm: %zu lines of %s", t->mlm.n, ts->train);
             continue;
         }
         t->info = task_find(ts->name);
