@@ -142,11 +142,13 @@ typedef struct TrainCtx {
     FILE *f;
     const char *key, *id;   /* run.log: "cell" / "job" and the id */
     int64_t eval_every;
+    int werr;               /* errno of the first record that could not be appended (a full disk), 0 when none */
+    int64_t wstep;
 } TrainCtx;
 
 static void on_step(const TrainStepLog *l, void *ctx) {
     TrainCtx *c = ctx;
-    if (c->f) run_steps_append(c->f, l->step, l->tokens, l->loss, l->lr);
+    if (c->f && run_steps_append(c->f, l->step, l->tokens, l->loss, l->lr) && !c->werr) c->werr = errno, c->wstep = l->step;
     if (l->evaluated || l->saved || l->step == l->total || l->step == 1) {
         json_t *e = json_object();
         json_object_set_new(e, "step", json_integer(l->step));
@@ -172,12 +174,25 @@ static StepRec *read_steps(const char *dir, int64_t n, XsErr *err) {
     return rec;
 }
 
+/* Updates without a record (a kill, or a full disk, between a checkpoint and its record): said, never hidden. */
+static void warn_holes(const Exec *x, const StepRec *rec, int64_t n, const char *key, const char *id) {
+    int64_t holes = 0, first = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!rec[i].have && !holes++) first = i + 1;
+    if (!holes) return;
+    char m[300];
+    snprintf(m, sizeof m, "%lld update(s) have no record in steps.tsv (first: %lld): the token count omits them and "
+             "their loss / lr are null", (long long)holes, (long long)first);
+    log_event(x, "note", key, id, json_pack("{s:s}", "msg", m));
+    progress(x, "WARNING: %s %s: %s", key, id, m);
+}
+
 /* Runs spec (out_dir = model folder) with its step record in rec_dir. Returns train_job's code. */
 static int run_train(const Exec *x, JobSpec *s, const char *rec_dir, const char *key, const char *id, JobResult *r,
                      XsErr *err) {
     char p[4200];
     snprintf(p, sizeof p, "%s/steps.tsv", rec_dir);
-    TrainCtx c = {x, run_steps_open(p, err), key, id, s->cfg.eval_every};
+    TrainCtx c = {x, run_steps_open(p, err), key, id, s->cfg.eval_every, 0, 0};
     if (!c.f) return err_prefix(err, "%s %s: ", key, id);
     s->log = on_step;
     s->log_ctx = &c;
@@ -186,7 +201,10 @@ static int run_train(const Exec *x, JobSpec *s, const char *rec_dir, const char 
     s->resume = 1;
     s->cfg.stop = x->o->stop;
     int rc = train_job(s, r, err);
-    fclose(c.f);
+    if (fclose(c.f) && !c.werr) c.werr = errno, c.wstep = r->steps;
+    if (c.werr && rc != -1) /* the job went on; its record is lost: an error, never a silently short count */
+        rc = err_set(err, p, 0, "%s %s: cannot append the record of update %lld: %s", key, id, (long long)c.wstep,
+                     strerror(c.werr));
     return rc;
 }
 
@@ -270,6 +288,7 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
     }
     int64_t tokens = 0;
     for (int64_t i = 0; i < r.steps; i++) tokens += rec[i].tokens;
+    warn_holes(x, rec, r.steps, "job", id);
     free(rec);
     double wall = time_now() - t0;
     rc = run_phase1_write(j->dir, row->name, j->seed, j->hash, wall, tokens, r.steps, err);
@@ -506,6 +525,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
                 return err_prefix(err, "cell %s: ", id);
             }
             for (int64_t i = 0; i < r.steps; i++) tokens += rec[i].tokens;
+            warn_holes(x, rec, r.steps, "cell", id);
             for (size_t k = 0; k < r.ncurve; k++) {
                 int64_t sp = r.curve[k].step;
                 const StepRec *q = sp >= 1 && sp <= r.steps && rec[sp - 1].have ? &rec[sp - 1] : NULL;

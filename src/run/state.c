@@ -184,13 +184,19 @@ FILE *run_steps_open(const char *path, XsErr *err) {
     return f;
 }
 
-void run_steps_append(FILE *f, int64_t step, int64_t tokens, double loss, double lr) {
+int run_steps_append(FILE *f, int64_t step, int64_t tokens, double loss, double lr) {
     char line[256];
     int k = snprintf(line, sizeof line - SEAL_LINE_HEX - 2, "%lld\t%lld\t%.17g\t%.17g", (long long)step, (long long)tokens, loss, lr);
     size_t n = seal_line(line, (size_t)k);
     line[n++] = '\n';
-    fwrite(line, 1, n, f);
-    fflush(f);
+    struct stat sb;
+    int have = fstat(fileno(f), &sb) == 0;
+    if (fwrite(line, 1, n, f) == n && fflush(f) == 0) return 0;
+    int e = errno;
+    clearerr(f);
+    if (have && ftruncate(fileno(f), sb.st_size)) { /* nothing more to do: the reader reports a torn record */ }
+    errno = e ? e : EIO;
+    return -1;
 }
 
 int run_steps_read(const char *path, int64_t n, StepRec *rec, XsErr *err) {

@@ -30,8 +30,9 @@ typedef struct StepRec { int64_t tokens; double loss, lr; int have; } StepRec;
 /* Opens path for appending: every complete line must carry its checksum (else an error naming path:line); a
  * last line cut short by a kill (no newline) is removed first. */
 FILE *run_steps_open(const char *path, XsErr *err);
-/* One record, flushed. */
-void run_steps_append(FILE *f, int64_t step, int64_t tokens, double loss, double lr);
+/* One record, flushed. On a failed write (a full disk) the file is cut back to where it was (no torn record
+ * before later ones) and -1 returned with errno set. */
+int run_steps_append(FILE *f, int64_t step, int64_t tokens, double loss, double lr);
 /* The last record of each step 1..n into rec[0..n-1] (have = 0 for a step without one); an absent file is no
  * record. A damaged complete line is an error naming path:line; a cut last line is ignored. */
 int run_steps_read(const char *path, int64_t n, StepRec *rec, XsErr *err);
