@@ -109,6 +109,7 @@ grep -qF "WARNING: $C" "$T/err" && grep -qF "WARNING: $P: truncated" "$T/err" ||
 [ -f "$C.corrupt" ] && [ -f "$P.corrupt" ] || fail "the damaged files were not kept"
 grep -q "done: 1 phase-1 job(s) and 1 cell(s) run" "$T/err" || fail "redid more than the damaged: $(grep done: "$T/err")"
 same_as_a "$T/b" "after a damaged cell.json and phase1.json"
+rm -rf "$T/b"
 echo "ok: damaged cell.json and phase1.json: refused by report, listed by status, kept as .corrupt, redone, same results"
 
 # ---- a damaged phase-1 model while a cell needs it ----
@@ -120,6 +121,7 @@ run_ok "$T/m" "damaged phase-1 model"
 grep -qF "WARNING: $M: sha256" "$T/err" || fail "no warning naming model.safetensors: $(cat "$T/err")"
 grep -q "done: 1 phase-1 job(s) and 1 cell(s) run" "$T/err" || fail "damaged model: $(grep done: "$T/err")"
 same_as_a "$T/m" "after a damaged phase-1 model"
+rm -rf "$T/m"
 echo "ok: a damaged phase-1 model is found before a cell uses it; the job is redone; same results"
 
 # ---- a damaged started.json: the folder's config is unknown: refused, then --force ----
@@ -134,6 +136,7 @@ snap "$T/s" > "$T/s2"
 cmp -s "$T/s1" "$T/s2" || fail "a refused run changed files"
 run_ok "$T/s" "--force over a damaged started.json" --force
 same_as_a "$T/s" "after --force"
+rm -rf "$T/s"
 echo "ok: a damaged started.json is refused naming it (nothing changed); --force redoes the cell; same results"
 
 # ---- steps.tsv: a damaged line is refused; a torn last line is cut ----
@@ -147,6 +150,7 @@ cp "$T/steps.keep" "$L"
 printf '3\t41' >> "$L"
 run_ok "$T/t" "torn steps.tsv"
 same_as_a "$T/t" "after a torn steps.tsv"
+rm -rf "$T/t"
 echo "ok: steps.tsv: a damaged line refused naming file:line; a torn last line cut; same results"
 
 # ---- run.json ----
@@ -157,6 +161,7 @@ rc=0; "$XS" report "$T/r" >/dev/null 2>"$T/err" || rc=$?
 run_ok "$T/r" "damaged run.json"
 grep -qF "warning: $T/r/run.json" "$T/err" && grep -q "written again" "$T/err" || fail "run.json warning: $(cat "$T/err")"
 "$XS" report "$T/r" >/dev/null 2>&1 || fail "report after run.json was written again"
+rm -rf "$T/r"
 echo "ok: a damaged run.json: refused by report, written again by run"
 
 # ---- a full disk (RLIMIT_FSIZE): below the model's size, with the baseline done ----
@@ -173,6 +178,7 @@ snap "$T/f/cells" | grep -v '/hellaswag/' > "$T/f2"
 cmp -s "$T/f1" "$T/f2" || fail "RLIMIT_FSIZE: finished cells changed: $(diff "$T/f1" "$T/f2" | head -5)"
 run_ok "$T/f" "after RLIMIT_FSIZE"
 same_as_a "$T/f" "after RLIMIT_FSIZE"
+rm -rf "$T/f"
 echo "ok: RLIMIT_FSIZE below the model's size: exit 1 naming the file, no staging file, finished cells intact; rerun: same results"
 
 # ---- a full disk (tmpfs in a private mount namespace; root only): out of space in each phase ----
@@ -183,8 +189,10 @@ fi
 p1=$(du -sk "$T/a/phase1" | cut -f1)
 tot=$(du -sk --exclude=run.log "$T/a" | cut -f1)
 trials=0
-# sizes in KiB: out of room in phase 1, in phase 2 of the baseline, and just short of the whole folder
-for kb in $(( p1 / 3 )) $(( p1 + (tot - p1) / 4 )) $(( tot - 64 )); do
+# sizes in KiB from phase 1 to just short of the whole folder (its peak may stay under du's figure: a size where the
+# study fits is said and not counted; at least 3 must run out of room)
+fit=0
+for kb in $(( p1 / 3 )) $(( p1 + (tot - p1) / 4 )) $(( p1 + (tot - p1) / 2 )) $(( p1 + 3 * (tot - p1) / 4 )) $(( tot - 4096 )); do
   W=$T/fs$kb
   mkdir -p "$W"
   rc=0
@@ -195,13 +203,14 @@ for kb in $(( p1 / 3 )) $(( p1 + (tot - p1) / 4 )) $(( tot - 64 )); do
     rc=0; "$XS" run "$S" --out "$W/run" >/dev/null 2>"$W.err1" || rc=$?
     echo $rc > "$W.rc1"
     (cd "$W/run" && find . -name "*.tmp.*") > "$W.tmp" || true
-    (cd "$W/run" && find cells -name cell.json | sort | xargs -r sha256sum) > "$W.cells1" || true
-    mount -o remount,size=$((kb * 8))k "$W"
+    (cd "$W/run" && find cells -name cell.json 2>/dev/null | sort | xargs -r sha256sum) > "$W.cells1" || true
+    mount -o remount,size=$5k "$W"
     "$XS" run "$S" --out "$W/run" >/dev/null 2>"$W.err2"
     (cd "$W/run" && find cells -name cell.json | sort | xargs -r sha256sum) > "$W.cells2"
     cp -a "$W/run" "$W.run"
-  ' _ "$W" "$XS" "$S" "$kb" || rc=$?
+  ' _ "$W" "$XS" "$S" "$kb" $((tot * 4)) || rc=$?
   [ $rc -eq 0 ] || fail "tmpfs ${kb}k: the rerun with room failed: $(tail -3 "$W.err2" 2>/dev/null)"
+  if [ "$(cat "$W.rc1")" = 0 ]; then echo "   tmpfs ${kb} KiB: the study fits"; fit=$((fit + 1)); rm -rf "$W.run"; continue; fi
   [ "$(cat "$W.rc1")" = 1 ] || fail "tmpfs ${kb}k: the run on a full disk exited $(cat "$W.rc1"): $(tail -3 "$W.err1")"
   grep -q "No space left on device" "$W.err1" || fail "tmpfs ${kb}k: no 'No space left on device': $(tail -3 "$W.err1")"
   [ ! -s "$W.tmp" ] || fail "tmpfs ${kb}k: staging files left: $(head -3 "$W.tmp")"
@@ -210,5 +219,7 @@ for kb in $(( p1 / 3 )) $(( p1 + (tot - p1) / 4 )) $(( tot - 64 )); do
   same_as_a "$W.run" "tmpfs ${kb}k"
   echo "   tmpfs ${kb} KiB: $(wc -l < "$W.cells1") cell(s) done before: $(grep -m1 'No space left' "$W.err1" | cut -c1-160)"
   trials=$((trials + 1))
+  rm -rf "$W.run"
 done
+[ $trials -ge 3 ] || fail "only $trials tmpfs sizes ran out of room ($fit fit)"
 echo "ok: full tmpfs in $trials places: exit 1 naming the file, no staging file, finished cells intact; with room: same results"
