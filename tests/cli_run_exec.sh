@@ -156,3 +156,29 @@ for r in baseline hellaswag csqa; do
          <(sed 's/"wall_s": [0-9.e+-]*//; s/"sha256": "[0-9a-f]*"//' "$T/a/cells/$r/udpos/seed-1/cell.json") || fail "udpos cell of $r changed"
 done
 echo "ok: a pawsx lr change: 3 stale cells refused, redone with --force, the others kept"
+
+# ---- a sized-down study: train_examples and predict_examples (the first N of a file) ----
+cat > "$T/small.json" <<EOF2
+{
+  "model": "$T/model", "data": "$D", "seeds": [1],
+  "hparams": {"max_len": 32, "batch": 4, "accum": 1, "lr": 1e-3, "eval_every": 0, "max_steps": 2},
+  "paths": {
+    "udpos": {"format": "conllu", "train": "en_ewt-ud-dev.conllu", "dev": "en_ewt-ud-dev.conllu", "eval_dev": null,
+              "test": {"de": "de_gsd-ud-test.conllu"}},
+    "tatoeba": {"test": {"de": ["tatoeba.deu-eng.deu", "tatoeba.deu-eng.eng"]}}
+  },
+  "targets": [{"task": "udpos", "langs": ["de"], "hparams": {"train_examples": 5, "predict_examples": 3}},
+              {"task": "tatoeba", "langs": ["de"], "hparams": {"max_len": 32, "predict_examples": 4}}],
+  "rows": [{"name": "baseline", "intermediate": []}]
+}
+EOF2
+"$XS" run "$T/small.json" --out "$T/s" --dry-run >"$T/s.plan" 2>&1 || fail "small plan: $(cat "$T/s.plan")"
+awk '$1 == "udpos" {print $2}' "$T/s.plan" | grep -qx 5 || fail "small plan: udpos train examples: $(grep '^  udpos' "$T/s.plan")"
+awk '$1 == "tatoeba" {print $5}' "$T/s.plan" | grep -qx 8 || fail "small plan: tatoeba eval examples: $(grep '^  tatoeba' "$T/s.plan")"
+"$XS" run "$T/small.json" --out "$T/s" >/dev/null 2>"$T/s.err" || fail "small run: $(tail -3 "$T/s.err")"
+P=$T/s/cells/baseline
+[ "$(grep -c '^$' "$P/udpos/seed-1/pred/test-de.tsv")" -eq 3 ] || fail "predict_examples 3: $(grep -c '^$' "$P/udpos/seed-1/pred/test-de.tsv") sentences"
+[ "$(wc -l < "$P/tatoeba/seed-1/pred/test-de.tsv")" -eq 4 ] || fail "predict_examples 4: tatoeba lines"
+grep -q 'udpos: 5 training examples' "$T/s.err" "$T/s/run.log" || fail "train_examples 5: $(grep -h 'training examples' "$T/s.err" "$T/s/run.log" | head -3)"
+[ ! -e "$T/s/submission" ] || fail "a limited cell wrote submission files: $(find "$T/s/submission")"
+echo "ok: train_examples and predict_examples take the first N of a file; no submission from a limited cell"

@@ -309,7 +309,7 @@ bad dup_key '2:.*invalid JSON: duplicate object key'
 mk retrieval_hparams "$HEAD
  \"targets\": [{\"task\": \"tatoeba\", \"hparams\": {\"layer\": 7, \"lr\": 1e-5}}],
  \"rows\": [{\"name\": \"baseline\", \"intermediate\": []}]}"
-bad retrieval_hparams '2:64: targets\[0\]\.hparams\.lr: "lr" does not apply here \(a retrieval target takes max_len, layer and pool\)$'
+bad retrieval_hparams '2:64: targets\[0\]\.hparams\.lr: "lr" does not apply here \(a retrieval target takes max_len, layer, pool and predict_examples\)$'
 mk phase1_scope "$HEAD
  \"targets\": [\"xnli\"],
  \"rows\": [{\"name\": \"m\", \"intermediate\": [\"mnli\"], \"hparams\": {\"patience\": 3}}]}"
@@ -325,7 +325,13 @@ F=tests/fixtures/data
 mkdir -p "$M"/{hellaswag,commonsenseqa,xnli,tydiqa-goldp,tatoeba} "$M"/ud/{UD_English-EWT,UD_German-GSD,UD_French-GSD,UD_Chinese-GSD}
 cp $F/hellaswag/hellaswag_val.jsonl "$M/hellaswag/"
 cp $F/commonsenseqa/dev_rand_split.hf-format.jsonl "$M/commonsenseqa/"
-cp $F/xnli/my.genre.dev.tsv $F/xnli/sw.genre.dev.tsv "$M/xnli/"
+# myXNLI's dev set as the machines hold it: 830 premises x 3 hypotheses, English + Myanmar columns; Swahili aligned
+awk 'BEGIN{OFS="\t"; print "genre","label","sentence1_en","sentence2_en","sentence1_my","sentence2_my";
+  split("entailment neutral contradiction", L, " ");
+  for (p = 1; p <= 830; p++) for (h = 1; h <= 3; h++) print "fiction", L[h], "Premise " p ".", "Hypothesis " p "-" h ".", "my" p, "my" p h}' \
+  > "$M/xnli/my.genre.dev.tsv"
+awk 'BEGIN{FS=OFS="\t"} NR==1{print "genre","label","sentence1_sw","sentence2_sw"; next} {print $1,$2,"sw " $3,"sw " $4}' \
+  "$M/xnli/my.genre.dev.tsv" > "$M/xnli/sw.genre.dev.tsv"
 cp $F/tydiqa/tydiqa-goldp-dev-english.json "$M/tydiqa-goldp/tydiqa-goldp-train-english.json"
 cp $F/tydiqa/tydiqa-goldp-dev-english.json "$M/tydiqa-goldp/"
 for l in arabic finnish indonesian russian; do cp $F/tydiqa/tydiqa-goldp-dev-arabic.json "$M/tydiqa-goldp/tydiqa-goldp-dev-$l.json"; done
@@ -335,7 +341,18 @@ cp $F/ud/de_gsd-ud-test.conllu "$M/ud/UD_German-GSD/"
 cp $F/ud/fr_gsd-ud-test.conllu "$M/ud/UD_French-GSD/"
 cp $F/ud/zh_gsd-ud-test.conllu "$M/ud/UD_Chinese-GSD/"
 for l in ara deu fra hin swh cmn; do printf 'a\nb\nc\n' > "$M/tatoeba/tatoeba.$l-eng.$l"; printf 'A\nB\nC\n' > "$M/tatoeba/tatoeba.$l-eng.eng"; done
-XSTILTS_DATA=$M "$XS" run examples/mini-study.json --out "$T/mini-run" --dry-run --throughput 100 >"$T/mini" 2>"$T/err" \
+scripts/mini-study-data.sh "$M" "$T/ms-data" >/dev/null 2>"$T/err" || fail "mini-study-data.sh: $(cat "$T/err")"
+[ "$(wc -l < "$T/ms-data/xnli/en.genre.train.tsv")" = 1201 ] && [ "$(wc -l < "$T/ms-data/xnli/en.genre.dev.tsv")" = 301 ] &&
+  [ "$(wc -l < "$T/ms-data/xnli/sw.genre.test.tsv")" = 991 ] || fail "mini-study-data.sh: the XNLI split sizes"
+# premise 400 is the last of train, 401 the first of dev, 501 the first of test (in Swahili too)
+tail -n 1 "$T/ms-data/xnli/en.genre.train.tsv" | grep -q 'Premise 400\.' && sed -n 2p "$T/ms-data/xnli/en.genre.dev.tsv" | grep -q 'Premise 401\.' &&
+  sed -n 2p "$T/ms-data/xnli/sw.genre.test.tsv" | grep -q 'sw Premise 501\.' || fail "mini-study-data.sh: the split by premise"
+# a source whose Swahili file is not aligned is refused, and nothing is made
+sed -i '1604s/entailment/neutral/' "$M/xnli/sw.genre.dev.tsv"
+if scripts/mini-study-data.sh "$M" "$T/ms-bad" >/dev/null 2>"$T/err" || [ -e "$T/ms-bad" ] || ! grep -q 'not aligned' "$T/err"; then
+  fail "mini-study-data.sh: a misaligned Swahili file: $(cat "$T/err")"
+fi
+XSTILTS_DATA=$T/ms-data "$XS" run examples/mini-study.json --out "$T/mini-run" --dry-run --throughput 100 >"$T/mini" 2>"$T/err" \
   || fail "mini-study: $(cat "$T/err")"
 grep -q '^cells: 16 (4 rows x 4 targets x 1 seeds)$' "$T/mini" || fail "mini cells: $(grep '^cells' "$T/mini")"
 grep -q '^phase-1 jobs: 3 ' "$T/mini" || fail "mini jobs"

@@ -168,9 +168,10 @@ static int hp_scope(Ctx *c, const json_t *obj, const char *path, const char *con
     return 0;
 }
 
-static const char *const RETRIEVAL_KEYS[] = {"max_len", "layer", "pool", NULL};
+static const char *const RETRIEVAL_KEYS[] = {"max_len", "layer", "pool", "predict_examples", NULL};
 static const char *const TRAINED_ONLY_NOT[] = {"layer", "pool", NULL};
-static const char *const PHASE1_NOT[] = {"layer", "pool", "eval_every", "eval_examples", "patience", "restore_best", NULL};
+static const char *const PHASE1_NOT[] = {"layer", "pool", "eval_every", "eval_examples", "patience", "restore_best",
+                                          "predict_examples", NULL};
 
 /* ${VAR} and ${VAR:-default} from the environment; the default may itself hold ${...}. */
 static int expand_env(Ctx *c, const char *path, const char *s, char *out, size_t cap) {
@@ -420,7 +421,7 @@ static int parse_target(Ctx *c, RunConfig *cfg, const json_t *paths, const json_
         char hp[64];
         snprintf(hp, sizeof hp, "%s.hparams", t->jpath);
         if (ti && ti->type == TASK_RETRIEVAL &&
-            hp_scope(c, t->hparams, hp, RETRIEVAL_KEYS, NULL, "a retrieval target takes max_len, layer and pool"))
+            hp_scope(c, t->hparams, hp, RETRIEVAL_KEYS, NULL, "a retrieval target takes max_len, layer, pool and predict_examples"))
             return -1;
         if (ti && ti->type != TASK_RETRIEVAL &&
             hp_scope(c, t->hparams, hp, NULL, TRAINED_ONLY_NOT, "layer and pool are for retrieval targets"))

@@ -257,6 +257,7 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
         qa |= f->kind == RF_QA;
     }
     set_train(&s, &row->hp.train);
+    s.train_examples = (size_t)row->hp.train_examples;
     s.cfg.seed = (uint64_t)j->seed;
     s.cfg.eval_every = 0;  /* intermediate tasks have no dev file in phase 1: the last update's weights */
     s.cfg.patience = 0;
@@ -317,6 +318,7 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
     to.lang = f->lang;
     to.format = file_format(f);
     to.unlabeled = f->unlabeled;
+    to.max_examples = (size_t)c->hp.predict_examples;
     TaskData td;
     if (taskdata_load(&td, t->info, f->path, tok, &to, err)) return -1;
     Model m;
@@ -330,7 +332,7 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
     char path[4400];
     snprintf(path, sizeof path, "%s/pred/%s-%s.%s", c->dir, split, f->lang, pred_ext(t->info));
     rc = predict_write(&td, &pr, path, NULL, err);
-    if (!rc && f->role == RFR_EVAL_TEST) {
+    if (!rc && f->role == RFR_EVAL_TEST && c->hp.predict_examples == 0) { /* a limited cell has no full submission */
         char sub[4400];
         snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
         rc = mkdirs(sub, err);
@@ -394,6 +396,7 @@ static int eval_tatoeba(const Exec *x, const PlanCell *c, const char *model_dir,
             size_t len;
             buf[s] = file_read_all(f->path, &len, err);
             if (!buf[s] || text_split_lines(buf[s], len, f->path, &lines[s], &n[s], err)) { rc = -1; break; }
+            if (c->hp.predict_examples > 0 && n[s] > c->hp.predict_examples) n[s] = (long)c->hp.predict_examples;
             const char **tx = xmalloc((size_t)(n[s] > 0 ? n[s] : 1) * sizeof *tx);
             size_t *ln = xmalloc((size_t)(n[s] > 0 ? n[s] : 1) * sizeof *ln);
             for (long k = 0; k < n[s]; k++) { tx[k] = lines[s][k].s; ln[k] = lines[s][k].len; }
@@ -423,7 +426,7 @@ static int eval_tatoeba(const Exec *x, const PlanCell *c, const char *model_dir,
             char path[4400];
             snprintf(path, sizeof path, "%s/pred/test-%s.tsv", c->dir, a->lang);
             rc = file_write_atomic(path, out, k, err);
-            if (!rc) {
+            if (!rc && c->hp.predict_examples == 0) {
                 char sub[4400];
                 snprintf(sub, sizeof sub, "%s/submission/%s/seed-%ld/%s", x->run, row->name, c->seed, t->info->name);
                 rc = mkdirs(sub, err);
@@ -496,6 +499,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
         s.ntasks = 1;
         s.tasks[0] = (JobTaskSpec){t->info->name, tr ? tr->path : NULL, dv ? dv->path : NULL, tr ? file_format(tr) : NULL};
         set_train(&s, &c->hp.train);
+        s.train_examples = (size_t)c->hp.train_examples;
         s.cfg.seed = (uint64_t)c->seed;
         s.cfg.eval_every = dv ? c->hp.eval_every : 0;
         if (s.cfg.eval_every > 0) s.cfg.save_every = s.cfg.eval_every; /* a checkpoint at every evaluation */

@@ -185,6 +185,8 @@ static const HpKey KEYS[] = {
     {"eval_examples", K_NONNEG_INT, "early stopping: English dev examples (0: all)"},
     {"patience", K_POS_INT, "early stopping: evaluations without improvement"},
     {"restore_best", K_BOOL, "restore the best weights"},
+    {"train_examples", K_LONG, "the first N examples of every training file (0: all)"},
+    {"predict_examples", K_LONG, "phase 3: the first N examples of every evaluation file (0: all)"},
     {"layer", K_LAYER, "retrieval: hidden_states index (-1: XTREME's middle layer)"},
     {"pool", K_POOL, "retrieval pooling: \"mean\" or \"cls\""},
 };
@@ -264,6 +266,8 @@ static int set_key(HParams *h, const HpKey *k, const json_t *v, const char *file
     else if (!strcmp(n, "eval_examples")) h->eval_examples = (int)iv;
     else if (!strcmp(n, "patience")) h->patience = (int)iv;
     else if (!strcmp(n, "restore_best")) h->restore_best = (int)iv;
+    else if (!strcmp(n, "train_examples")) h->train_examples = iv;
+    else if (!strcmp(n, "predict_examples")) h->predict_examples = iv;
     else if (!strcmp(n, "layer")) h->layer = (int)iv;
     else if (!strcmp(n, "pool")) h->pool_cls = (int)iv;
     else CHECK(0, "key %s has no setter", n);
@@ -292,11 +296,15 @@ int hparams_apply_json(HParams *h, const json_t *obj, const char *file, const ch
 json_t *hparams_to_json(const HParams *h, TaskType type, HpRole role) {
     json_t *o = json_object();
     json_object_set_new(o, "max_len", json_integer(h->max_len));
+    /* the sized-down keys only when set, so the hashes of full-data configs do not depend on them */
+    if (h->predict_examples > 0 && role == HP_TARGET)
+        json_object_set_new(o, "predict_examples", json_integer(h->predict_examples));
     if (type == TASK_RETRIEVAL) {
         json_object_set_new(o, "layer", json_integer(h->layer));
         json_object_set_new(o, "pool", json_string(h->pool_cls ? "cls" : "mean"));
         return o;
     }
+    if (h->train_examples > 0) json_object_set_new(o, "train_examples", json_integer(h->train_examples));
     const TrainConfig *c = &h->train;
     json_object_set_new(o, "batch", json_integer(c->batch));
     json_object_set_new(o, "accum", json_integer(c->accum));

@@ -29,6 +29,9 @@ typedef struct HParams {
     int restore_best;       /* restore the best weights before phase 3 (1) */
     int layer;              /* retrieval: hidden_states[layer]; -1 = XTREME's (14 of 24 layers: round(L * 7 / 12)) */
     int pool_cls;           /* retrieval: 0 mean pool (XTREME, jiant), 1 first token */
+    long long train_examples;   /* the FIRST n examples of every training file (0: all; a sized-down study) */
+    long long predict_examples; /* phase 3: the FIRST n examples of every evaluation file, the first n pairs of a
+                                 * retrieval language (0: all); a limited cell writes no submission files */
 } HParams;
 
 /* The study's defaults for `task` in `role` (jiant scripts/benchmarks/xtreme, notes §1.4):

@@ -509,6 +509,13 @@ static long long tokens_for_updates(const HParams *h, long long updates, const F
     return llround((double)updates * h->train.batch * h->train.accum * per);
 }
 
+/* The first n examples of a file (train_examples, predict_examples): tokens in proportion. */
+static void count_cap(FileCount *fc, long long n) {
+    if (n <= 0 || fc->examples <= n) return;
+    fc->tokens = llround((double)fc->tokens * n / fc->examples);
+    fc->examples = n;
+}
+
 int run_plan_count(RunPlan *p, double throughput, XsErr *err) {
     const RunConfig *cfg = p->cfg;
     p->throughput = throughput;
@@ -536,6 +543,7 @@ int run_plan_count(RunPlan *p, double throughput, XsErr *err) {
                              &fc, err))
                 goto out;
             if (!strcmp(f->task, "mlm")) { mlm_tok += fc.tokens; continue; }
+            count_cap(&fc, R->hp.train_examples);
             ex += fc.examples;
             tok += fc.tokens;
         }
@@ -561,6 +569,8 @@ int run_plan_count(RunPlan *p, double throughput, XsErr *err) {
             FileCount fc;
             long long sample = f->role == RFR_TRAIN || f->role == RFR_DEV ? RUN_SAMPLE : RUN_SAMPLE_EVAL;
             if (count_cached(&k, f, h->max_len, h->doc_stride, h->max_query_len, sample, &fc, err)) goto out;
+            if (f->role == RFR_TRAIN) count_cap(&fc, h->train_examples);
+            else if (f->role != RFR_DEV) count_cap(&fc, h->predict_examples); /* retrieval: each side a file */
             if (f->role == RFR_TRAIN) train = fc;
             else if (f->role == RFR_DEV) dev = fc;
             else { eval_ex += fc.examples; eval_tok += fc.tokens; }

@@ -157,6 +157,7 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
         TaskDataOpts o = taskdata_opts_default();
         o.max_len = max_len;
         o.format = ts->format;
+        o.max_examples = s->train_examples;
         if (taskdata_load(&t->train, t->info, ts->train, j->tok, &o, err)) return -1;
         t->has_train = 1;
         if (!t->train.labeled) return err_set(err, ts->train, 0, "has no gold labels: an unlabeled file cannot train");

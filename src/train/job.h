@@ -31,6 +31,7 @@ typedef struct JobSpec {
                              * job sets eval, ckpt_dir and copy_files itself */
     int max_len;            /* tokens per row; 0: the largest default of the tasks (256; QA 384) */
     size_t dev_examples;    /* evaluated dev examples per task (the first ones); 0: 500 */
+    size_t train_examples;  /* trained examples per task: the first n of its file; 0: all (MLM: all lines) */
     SamplerKind sampler;    /* the task draws; SAMPLER_PROPORTIONAL (jiant's default) to the training examples */
     double weights[XS_MAX_TASKS]; /* SAMPLER_SPECIFIED: per task */
     double temperature, cap;      /* SAMPLER_TEMPERATURE */
