@@ -354,8 +354,8 @@ if scripts/mini-study-data.sh "$M" "$T/ms-bad" >/dev/null 2>"$T/err" || [ -e "$T
 fi
 XSTILTS_DATA=$T/ms-data "$XS" run examples/mini-study.json --out "$T/mini-run" --dry-run --throughput 100 >"$T/mini" 2>"$T/err" \
   || fail "mini-study: $(cat "$T/err")"
-grep -q '^cells: 16 (4 rows x 4 targets x 1 seeds)$' "$T/mini" || fail "mini cells: $(grep '^cells' "$T/mini")"
-grep -q '^phase-1 jobs: 3 ' "$T/mini" || fail "mini jobs"
+grep -q '^cells: 12 (3 rows x 4 targets x 1 seeds)$' "$T/mini" || fail "mini cells: $(grep '^cells' "$T/mini")"
+grep -q '^phase-1 jobs: 2 ' "$T/mini" || fail "mini jobs"
 # tatoeba: 6 languages x (3 + 3) lines; udpos: the EWT dev fixture's sentences as training data
 awk '$1 == "tatoeba" {print $5}' "$T/mini" | grep -qx 36 || fail "mini tatoeba: $(grep '^  tatoeba' "$T/mini")"
 ok
