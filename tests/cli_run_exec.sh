@@ -64,7 +64,7 @@ study() {  # study FILE PAWSX_LR
 EOF
 }
 study "$T/study.json" 1e-3
-snapshot() { (cd "$1" && find . -type f ! -name run.log ! -name report.html ! -name '*.svg' | sort | xargs sha256sum); }
+snapshot() { (cd "$1" && find . -type f ! -name run.log ! -name .lock ! -name report.html ! -name '*.svg' | sort | xargs sha256sum); }
 # cell.json without wall_s (the only field that depends on the machine's speed) and its seal (which covers wall_s)
 cells() { for f in $(cd "$1" && find cells -name cell.json | sort); do echo "== $f"; sed 's/"wall_s": [0-9.e+-]*/"wall_s": X/; s/"sha256": "[0-9a-f]*"/"sha256": X/' "$1/$f"; done; }
 
@@ -182,3 +182,16 @@ P=$T/s/cells/baseline
 grep -q 'udpos: 5 training examples' "$T/s.err" "$T/s/run.log" || fail "train_examples 5: $(grep -h 'training examples' "$T/s.err" "$T/s/run.log" | head -3)"
 [ ! -e "$T/s/submission" ] || fail "a limited cell wrote submission files: $(find "$T/s/submission")"
 echo "ok: train_examples and predict_examples take the first N of a file; no submission from a limited cell"
+
+# ---- one run per folder: a folder in use (its .lock held) is refused before anything is read or written ----
+snapshot "$T/s" > "$T/lock1"
+exec 9<"$T/s/.lock"
+flock -n 9 || fail "the test could not take the lock"
+rc=0; "$XS" run "$T/small.json" --out "$T/s" --force >/dev/null 2>"$T/l.err" || rc=$?
+exec 9<&-
+[ $rc -eq 1 ] && grep -q "$T/s: is in use by another xstilts process" "$T/l.err" || fail "a locked folder: $rc $(cat "$T/l.err")"
+snapshot "$T/s" > "$T/lock2"
+cmp -s "$T/lock1" "$T/lock2" || fail "a refused run on a locked folder changed files"
+"$XS" run "$T/small.json" --out "$T/s" >/dev/null 2>"$T/l.err" || fail "after the lock: $(cat "$T/l.err")"
+grep -q "nothing to do" "$T/l.err" || fail "after the lock: $(cat "$T/l.err")"
+echo "ok: a second run on a folder in use is refused and changes nothing"

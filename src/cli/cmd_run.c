@@ -96,7 +96,9 @@ int cmd_run(int argc, char **argv) {
         run_config_free(&cfg);
         return fail(&err);
     }
-    int rc = 1;
+    int rc = 1, lock = -1;
+    /* one run per folder: locked before its state is read (a folder made below is locked when made) */
+    if (have_run && !dry && dir_lock(out, &lock, &err)) { run_config_free(&cfg); return fail(&err); }
     if (run_plan_build(&plan, &cfg, have_run ? out : NULL, &err)) goto fail_cfg;
     if (measure) {
         int b = 4, L = 256;
@@ -159,7 +161,7 @@ int cmd_run(int argc, char **argv) {
                    nstale);
         goto fail_plan;
     }
-    if (mkdir_one(out, &err) || run_plan_write(&plan, out, &err)) goto fail_plan;
+    if (mkdir_one(out, &err) || (lock < 0 && dir_lock(out, &lock, &err)) || run_plan_write(&plan, out, &err)) goto fail_plan;
     if (plan_only) {
         run_plan_print(&plan, stdout);
         fprintf(stderr, "xstilts run: wrote %s/run.json (--plan-only: nothing was trained)\n", out);
@@ -199,9 +201,11 @@ fail_plan:
 done:
     run_plan_free(&plan);
     run_config_free(&cfg);
+    dir_unlock(lock);
     return rc;
 fail_cfg:
     fail(&err);
     run_config_free(&cfg);
+    dir_unlock(lock);
     return 1;
 }

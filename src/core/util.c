@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,4 +350,37 @@ int json_write_atomic(const char *path, const json_t *root, XsErr *err) {
     int rc = file_write_atomic(path, buf, n + 1, err);
     free(buf);
     return rc;
+}
+
+int dir_lock(const char *dir, int *fd, XsErr *err) {
+    *fd = -1;
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path) return err_set(err, dir, 0, "path too long");
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) return err_set(err, path, 0, "cannot open: %s", strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB)) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(f, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return err_set(err, dir, 0, "is in use by another xstilts process (pid %s): one run per folder at a time",
+                           pid[0] ? pid : "?");
+        return err_set(err, path, 0, "cannot lock: %s", strerror(e));
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) || pwrite(f, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(f);
+        return err_set(err, path, 0, "cannot write: %s", strerror(e));
+    }
+    *fd = f;
+    return 0;
+}
+
+void dir_unlock(int fd) {
+    if (fd >= 0) close(fd);
 }

@@ -54,6 +54,12 @@ void atomic_abort(AtomicFile *af);
 int json_write_atomic(const char *path, const json_t *root, XsErr *err);
 int file_write_atomic(const char *path, const void *data, size_t len, XsErr *err);
 
+/* An exclusive advisory lock (flock) on DIR/.lock, held until dir_unlock or the process ends (a killed process
+ * releases it: no stale lock). The file holds the holder's pid. A second holder gets an error naming the folder
+ * and that pid; *fd = -1 then. */
+int dir_lock(const char *dir, int *fd, XsErr *err);
+void dir_unlock(int fd);
+
 /* NumPy .npy (v1.0, little-endian float32, C order, 1-D or 2-D). */
 int npy_write_f32(const char *path, const float *data, size_t rows, size_t cols, XsErr *err);
 /* Returns a malloc'd array; rows and cols set (cols = 1 for 1-D). Accepts <f4 and <f8 (converted). */
