@@ -77,7 +77,7 @@ flip() {  # flip FILE OFFSET: XOR 0x01 into one byte
   printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 mid() { echo $(( $(stat -c %s "$1") / 2 )); }
-snap() { (cd "$1" && find . -type f ! -name run.log ! -name '*.corrupt*' | sort | xargs sha256sum); }
+snap() { (cd "$1" && find . -type f ! -name run.log ! -name .lock ! -name '*.corrupt*' | sort | xargs sha256sum); }
 no_tmp() { [ -z "$(find "$1" -name '*.tmp.*')" ] || fail "$2: staging files left: $(find "$1" -name '*.tmp.*' | head -3)"; }
 
 # ---- the reference: uninterrupted ----
