@@ -17,7 +17,8 @@ text() { # text TARGET NAME MODE STRING
   mkdir -p "$C/$t"
   { [ -n "$mode" ] && printf "\\$(printf %o "$mode")"; printf '%s' "$4"; } > "$C/$t/$name"
 }
-rm -rf "$C"
+# every target but fuzz_run_state (fuzz/make-run-state-seeds.sh makes its seeds from a real run folder)
+find "$C" -mindepth 1 -maxdepth 1 ! -name fuzz_run_state -exec rm -rf {} +
 
 # safetensors: a real file (optimizer moments) and two tiny ones (F16 with metadata, BF16 scalar)
 seed fuzz_safetensors adamw3 "" $F/optim/adamw3.safetensors

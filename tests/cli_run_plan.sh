@@ -188,10 +188,12 @@ cell_hash=$(awk '/"cells": \[/{c=1} c && /"config_hash"/{n++; if (n == 1 + 9*3) 
 C=$T/run/cells/anli/xnli/seed-1
 mkdir -p "$C"
 printf '{"format": "xstilts-cell", "version": 1, "row": "anli", "target": "xnli", "seed": 1, "config_hash": "%s", "status": "done"}\n' "$cell_hash" > "$C/cell.json"
+"${B:-build}/tests/test_report" --seal "$C/cell.json"  # sealed as xstilts run writes it (core/seal.h)
 mkdir -p "$T/run/cells/anli/xnli/seed-2" && echo x > "$T/run/cells/anli/xnli/seed-2/step-1000.ckpt"
 "$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >"$T/plan2" 2>/dev/null || fail "dry-run on the run folder"
 grep -q '^state: cells 1 done, 1 partial, 0 stale, 376 to do' "$T/plan2" || fail "state: $(grep '^state' "$T/plan2")"
 sed -i "s/$cell_hash/$(printf '%064d' 0)/" "$C/cell.json"
+"${B:-build}/tests/test_report" --seal "$C/cell.json"
 "$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >"$T/plan3" 2>/dev/null || fail "dry-run with a stale cell"
 grep -q '^state: cells 0 done, 1 partial, 1 stale, 376 to do' "$T/plan3" || fail "stale: $(grep '^state' "$T/plan3")"
 set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --plan-only >/dev/null 2>"$T/err"; rc=$?; set -e
@@ -199,6 +201,26 @@ set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --plan-only >/de
   || fail "stale without --force: $rc $(cat "$T/err")"
 set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --force --plan-only >/dev/null 2>"$T/err"; rc=$?; set -e
 [ $rc -eq 0 ] && grep -q "plan-only: nothing was trained" "$T/err" || fail "--force: $(cat "$T/err")"
+ok
+
+# ---- damaged state files (core/seal.h): a corrupt cell.json without started.json is refused, with started.json
+# of the plan's hash it is redone (partial, the damage listed); a damaged run.json is written again ----
+sed -i "s/$(printf '%064d' 0)/$cell_hash/" "$C/cell.json"   # the plan's hash, the seal now wrong
+"$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >"$T/plan4" 2>/dev/null || fail "dry-run with a damaged cell"
+grep -q '^state: cells 0 done, 1 partial, 0 stale, 376 to do' "$T/plan4" && grep -q '^damaged state files: 1 (cells 1 corrupt' "$T/plan4" \
+  && grep -q "cells/anli/xnli/seed-1/cell.json: its content does not match its \"sha256\" seal" "$T/plan4" \
+  || fail "damaged cell: $(grep -A2 '^state' "$T/plan4")"
+set +e; "$XS" run examples/xlmr-large-study.json --out "$T/run" --plan-only >/dev/null 2>"$T/err"; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "1 cells / phase-1 jobs have damaged state files.*remove such a folder.*--force.*cells/anli/xnli/seed-1/cell.json: its content does not match" "$T/err" \
+  || fail "corrupt without --force: $rc $(cat "$T/err")"
+printf '{"config_hash": "%s", "t": 1}\n' "$cell_hash" > "$C/started.json"
+"${B:-build}/tests/test_report" --seal "$C/started.json"
+"$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >"$T/plan5" 2>/dev/null || fail "dry-run with a damaged cell"
+grep -q '^state: cells 0 done, 2 partial, 0 stale, 376 to do' "$T/plan5" && grep -q '^damaged state files: 1 (cells 0 corrupt' "$T/plan5" \
+  || fail "damaged cell with started.json: $(grep -A2 '^state' "$T/plan5")"
+printf 'x' >> "$T/run/run.json"
+"$XS" run examples/xlmr-large-study.json --out "$T/run" --dry-run >/dev/null 2>"$T/err" || fail "dry-run with a damaged run.json"
+grep -q "warning: $T/run/run.json: truncated" "$T/err" || fail "damaged run.json: $(cat "$T/err")"
 ok
 
 # ---- bad configs: each fails before anything starts, with file:line:column and the JSON path ----

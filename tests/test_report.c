@@ -10,6 +10,7 @@
  * tests/cli_report.sh) and exits. */
 #include "testutil.h"
 #include "core/util.h"
+#include "core/seal.h"
 #include "run/report.h"
 #include "run/status.h"
 #include <jansson.h>
@@ -138,6 +139,18 @@ static void write_split(FILE *f, Gen *g, int r, int t, int s, int dev, const cha
     fprintf(f, "%s},\n", first ? "" : "\n  ");
 }
 
+/* Seals a JSON file as xstilts run does (core/seal.h): the cells and run.json here are written by hand. Returns 0 when
+ * the file is JSON (then sealed), -1 when it is not (left as it is). */
+static int reseal(const char *path) {
+    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    if (!o) return -1;
+    XsErr err = {0};
+    json_object_del(o, SEAL_KEY);
+    assert_int_equal(json_write_sealed(path, o, &err), 0);
+    json_decref(o);
+    return 0;
+}
+
 /* Writes one cell; skip_lang: a test language left out (NULL: none). */
 static void write_cell(Gen *g, const char *run, int r, int t, int s, const char *skip_lang) {
     const TSpec *T = &g->T[t];
@@ -182,6 +195,7 @@ static void write_cell(Gen *g, const char *run, int r, int t, int s, const char 
                 g->R[r], g->Sd[s], g->p1wall[r][s], g->p1tokens[r][s], h);
     }
     fclose(f);
+    assert_int_equal(reseal(path), 0);
     g->present[r][t][s] = 1;
 }
 
@@ -215,6 +229,7 @@ static void gen_demo(Gen *g, const char *run) {
     for (int t = 0; t < 6; t++) fprintf(f, "%s\"%s\"", t ? ", " : "", DEMO_T[t].name);
     fprintf(f, "], \"seeds\": [1, 2, 3]}\n");
     fclose(f);
+    assert_int_equal(reseal(p), 0);
 }
 
 /* ---- the independent recomputation ------------------------------------------------------------------- */
@@ -988,6 +1003,7 @@ static void test_run_json_order(void **state) {
     fprintf(f, "{\"title\": \"A <small> & grid\", \"config_hash\": \"abc\", \"rows\": [{\"name\": \"squad\", \"intermediate\": [\"squad\"]}, "
                "\"baseline\"], \"targets\": [\"xquad\", {\"name\": \"xnli\"}], \"seeds\": [1, 2]}\n");
     fclose(f);
+    assert_int_equal(reseal(p), 0);
     XsErr err = {0};
     assert_int_equal(report_build(dir, NULL, &err), 0);
     snprintf(p, sizeof p, "%s/results.json", dir);
@@ -1012,8 +1028,8 @@ static void test_run_json_order(void **state) {
     free(dir);
 }
 
-/* Replaces the first `from` in file by `to`. */
-static void edit(const char *path, const char *from, const char *to) {
+/* Replaces the first `from` in file by `to`, unsealed (a hand edit). */
+static void edit_raw(const char *path, const char *from, const char *to) {
     char *t = slurp(path);
     char *at = strstr(t, from);
     assert_non_null(at);
@@ -1023,6 +1039,12 @@ static void edit(const char *path, const char *from, const char *to) {
     fputs(at + strlen(from), f);
     fclose(f);
     free(t);
+}
+
+/* edit_raw, then sealed again when it is still JSON (to reach the field checks behind the seal). */
+static void edit(const char *path, const char *from, const char *to) {
+    edit_raw(path, from, to);
+    reseal(path);
 }
 
 static void expect_error(const char *dir, const char *sub1, const char *sub2) {
@@ -1053,13 +1075,23 @@ static void test_errors(void **state) {
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", q, p);
     /* bad JSON: file, line and column */
     edit(p, "\"status\": \"done\",", "\"status\": \"done\",,");
-    expect_error(dir, "cells/mnli/xnli/seed-1/cell.json:5: column 20", "invalid JSON");
+    expect_error(dir, "cells/mnli/xnli/seed-1/cell.json:8: column 20", "invalid JSON");
+    assert_int_equal(system(cmd), 0);
+    /* a hand edit, a flipped byte, a truncation: the seal (core/seal.h) refuses the cell */
+    edit_raw(p, "\"status\": \"done\"", "\"status\": \"dome\"");
+    expect_error(dir, "cells/mnli/xnli/seed-1/cell.json: its content does not match its \"sha256\" seal", NULL);
+    assert_int_equal(system(cmd), 0);
+    edit_raw(p, "\"sha256\"", "\"sha257\"");
+    expect_error(dir, "cells/mnli/xnli/seed-1/cell.json: no \"sha256\" seal", NULL);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(truncate(p, 40), 0);
+    expect_error(dir, "cells/mnli/xnli/seed-1/cell.json: truncated (40 bytes", NULL);
     assert_int_equal(system(cmd), 0);
     /* wrong types, by field path */
     edit(p, "\"seed\": 1", "\"seed\": \"1\"");
     expect_error(dir, "cells/mnli/xnli/seed-1/cell.json: field \"seed\"", "expected an integer");
     assert_int_equal(system(cmd), 0);
-    edit(p, "\"de\": {\"accuracy\": ", "\"de\": {\"accuracy\": \"x\", \"z\": ");
+    edit(p, "\"de\": {\n      \"accuracy\": ", "\"de\": {\"accuracy\": \"x\", \"z\": ");
     expect_error(dir, "field \"dev.de.accuracy\"", "expected a number");
     assert_int_equal(system(cmd), 0);
     edit(p, "\"major_metric\": \"accuracy\"", "\"major_metric\": \"f1\"");
@@ -1094,7 +1126,7 @@ static void test_errors(void **state) {
     char h[65];
     hash_of(h, 1, 99, 0);
     char from[100];
-    snprintf(from, sizeof from, "\"config_hash\": \"%s\"}", h);
+    snprintf(from, sizeof from, "\"config_hash\": \"%s\"\n  }", h);
     edit(q, from, "\"config_hash\": \"0000\"}");
     expect_error(dir, "mixed config hashes", "mnli seed 1");
     free(g->v);
@@ -1129,6 +1161,7 @@ static void test_status(void **state) {
     mkdirs(p);
     snprintf(p, sizeof p, "%s/run.json", dir);
     put(p, "{\"rows\": [\"baseline\", \"mnli\", \"squad\"], \"targets\": [\"xnli\", \"panx\", \"tatoeba\", \"xquad\", \"udpos\"], \"seeds\": [1, 2]}\n");
+    assert_int_equal(reseal(p), 0);
     snprintf(p, sizeof p, "%s/run.log", dir);
     put(p, "{\"t\": 1700000000, \"event\": \"start\"}\n"
            "{\"t\": 1700000100, \"event\": \"step\", \"cell\": \"squad/panx/seed-2\", \"step\": 100, \"loss\": 0.5}\n"
@@ -1171,6 +1204,8 @@ static void test_status(void **state) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--seal")) /* for the CLI tests' hand-made state files */
+        return reseal(argv[2]) ? 1 : 0;
     if (argc == 3 && !strcmp(argv[1], "--demo")) {
         Gen *g = calloc(1, sizeof *g);
         gen_demo(g, argv[2]);

@@ -119,20 +119,39 @@ int cmd_run(int argc, char **argv) {
     else snprintf(plan.throughput_how, sizeof plan.throughput_how, "assumed, not measured: --measure or --throughput");
     if (run_plan_count(&plan, thr.v, &err)) goto fail_plan;
     char prev[65] = "";
-    if (have_run && run_folder_hash(out, prev, &err)) goto fail_plan;
+    if (have_run && run_folder_hash(out, prev, &err)) { /* the plan is written again from the config */
+        fprintf(stderr, "xstilts run: warning: %s; %s\n", err.msg, dry ? "a run writes it again from the config" : "written again from the config");
+        memset(&err, 0, sizeof err);
+        prev[0] = 0;
+    }
     if (prev[0] && strcmp(prev, plan.config_hash))
         fprintf(stderr, "xstilts run: %s/run.json was written by another config (config_hash %.16s..., now %.16s...); "
                         "the cells it changed are stale\n", out, prev, plan.config_hash);
     int nstale = 0;
-    for (int i = 0; i < plan.ncells; i++) nstale += plan.cells[i].state == RS_STALE;
-    for (int i = 0; i < plan.njobs; i++) nstale += plan.jobs[i].state == RS_STALE;
+    int ncorrupt = 0;
+    for (int i = 0; i < plan.ncells; i++) nstale += plan.cells[i].state == RS_STALE, ncorrupt += plan.cells[i].state == RS_CORRUPT;
+    for (int i = 0; i < plan.njobs; i++) nstale += plan.jobs[i].state == RS_STALE, ncorrupt += plan.jobs[i].state == RS_CORRUPT;
     if (dry) {
         run_plan_print(&plan, stdout);
         if (nstale && !force)
             fprintf(stdout, "note: %d cells / jobs in %s were made with another config (stale); a run needs --force\n", nstale,
                     out);
+        if (ncorrupt && !force)
+            fprintf(stdout, "note: %d cells / jobs in %s have damaged state files (corrupt); a run needs --force or their "
+                            "folders removed\n", ncorrupt, out);
         rc = 0;
         goto done;
+    }
+    if (ncorrupt && !force) {
+        const char *d = NULL, *m = NULL;
+        for (int i = 0; i < plan.njobs && !d; i++)
+            if (plan.jobs[i].state == RS_CORRUPT) d = plan.jobs[i].dir, m = plan.jobs[i].damage;
+        for (int i = 0; i < plan.ncells && !d; i++)
+            if (plan.cells[i].state == RS_CORRUPT) d = plan.cells[i].dir, m = plan.cells[i].damage;
+        err_set(&err, NULL, 0, "%d cells / phase-1 jobs have damaged state files and their work cannot be attributed to a "
+                "config: remove such a folder to redo it, or run with --force (which redoes every stale or damaged folder). "
+                "First: %s: %s", ncorrupt, d, m);
+        goto fail_plan;
     }
     if (nstale && !force) {
         for (int i = 0; i < plan.njobs; i++)

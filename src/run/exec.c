@@ -2,6 +2,7 @@
 #include "run/exec.h"
 #include "core/mem.h"
 #include "core/progress.h"
+#include "core/seal.h"
 #include "core/text.h"
 #include "core/util.h"
 #include "data/choices.h"
@@ -12,6 +13,7 @@
 #include "model/pool.h"
 #include "run/exec_retrieval.h"
 #include "run/report.h"
+#include "run/state.h"
 #include "tasks/embed.h"
 #include "tasks/predict.h"
 #include "tasks/taskdata.h"
@@ -109,15 +111,17 @@ static void progress(const Exec *x, const char *fmt, ...) {
     va_end(ap);
 }
 
-static int write_started(const char *dir, const char *hash, XsErr *err) {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/started.json", dir);
-    json_t *o = json_object();
-    json_object_set_new(o, "config_hash", json_string(hash));
-    json_object_set_new(o, "t", json_real(unix_now()));
-    int rc = json_write_atomic(p, o, err);
-    json_decref(o);
-    return rc;
+/* A damaged state file of a job or cell (found by the plan: PlanJob/PlanCell.damage, or here): moved aside to
+ * NAME.corrupt (state.h), said on stderr and in run.log ("state_corrupt"); the work is then redone. */
+static int set_aside(const Exec *x, const char *dir, const char *name, const char *damage, const char *key,
+                     const char *id, XsErr *err) {
+    char p[4200], to[4300] = "";
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    struct stat sb;
+    if (lstat(p, &sb) == 0 && run_state_set_aside(p, to, sizeof to, err)) return -1;
+    log_event(x, "state_corrupt", key, id, json_pack("{s:s,s:s}", "error", damage, "kept_as", to));
+    progress(x, "WARNING: %s; %s %s is redone (the damaged file is kept as %s)", damage, key, id, to[0] ? to : "-");
+    return 0;
 }
 
 /* The reader layout name of a file (TaskDataOpts.format), NULL when it is guessed. */
@@ -137,13 +141,13 @@ static const char *file_format(const RunFile *f) {
  * DIR/steps.tsv ("step<TAB>tokens<TAB>loss<TAB>lr", flushed per update); after the job the LAST record of each step
  * 1..steps is used (updates redone after a resume replace the lost ones: resumed training is deterministic). */
 
-typedef struct StepRec { int64_t tokens; double loss, lr; int have; } StepRec;
-
 typedef struct TrainCtx {
     const Exec *x;
     FILE *f;
     const char *key, *id;   /* run.log: "cell" / "job" and the id */
     int64_t eval_every;
+    int werr;               /* errno of the first record that could not be appended (a full disk), 0 when none */
+    int64_t wstep;
 } TrainCtx;
 
 /* Starts the running phase's bar (drawn only when o->bar). */
@@ -155,10 +159,7 @@ static void bar_begin(const Exec *x, const char *phase, const char *id) {
 
 static void on_step(const TrainStepLog *l, void *ctx) {
     TrainCtx *c = ctx;
-    if (c->f) {
-        fprintf(c->f, "%lld\t%lld\t%.17g\t%.17g\n", (long long)l->step, (long long)l->tokens, l->loss, l->lr);
-        fflush(c->f);
-    }
+    if (c->f && run_steps_append(c->f, l->step, l->tokens, l->loss, l->lr) && !c->werr) c->werr = errno, c->wstep = l->step;
     char extra[96];
     snprintf(extra, sizeof extra, "loss %.4f", l->loss);
     if (l->evaluated) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " dev %.4f", l->metric);
@@ -179,23 +180,27 @@ static void on_note(void *ctx, const char *msg) {
     log_event(c->x, "note", c->key, c->id, json_pack("{s:s}", "msg", msg));
 }
 
-/* The records of steps 1..n from dir/steps.tsv (rec[0..n-1]; a step without a record: have = 0). */
-static StepRec *read_steps(const char *dir, int64_t n) {
+/* The records of steps 1..n from dir/steps.tsv (rec[0..n-1]; a step without a record: have = 0); NULL + err when
+ * the log is damaged. */
+static StepRec *read_steps(const char *dir, int64_t n, XsErr *err) {
     StepRec *rec = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rec);
     char p[4200];
     snprintf(p, sizeof p, "%s/steps.tsv", dir);
-    FILE *f = fopen(p, "r");
-    if (!f) return rec;
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        if (!strchr(line, '\n')) break; /* a line cut by a kill */
-        long long s, t;
-        double loss, lr;
-        if (sscanf(line, "%lld\t%lld\t%lf\t%lf", &s, &t, &loss, &lr) != 4 || s < 1 || s > n) continue;
-        rec[s - 1] = (StepRec){t, loss, lr, 1};
-    }
-    fclose(f);
+    if (run_steps_read(p, n, rec, err)) { free(rec); return NULL; }
     return rec;
+}
+
+/* Updates without a record (a kill, or a full disk, between a checkpoint and its record): said, never hidden. */
+static void warn_holes(const Exec *x, const StepRec *rec, int64_t n, const char *key, const char *id) {
+    int64_t holes = 0, first = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!rec[i].have && !holes++) first = i + 1;
+    if (!holes) return;
+    char m[300];
+    snprintf(m, sizeof m, "%lld update(s) have no record in steps.tsv (first: %lld): the token count omits them and "
+             "their loss / lr are null", (long long)holes, (long long)first);
+    log_event(x, "note", key, id, json_pack("{s:s}", "msg", m));
+    progress(x, "WARNING: %s %s: %s", key, id, m);
 }
 
 /* Runs spec (out_dir = model folder) with its step record in rec_dir. Returns train_job's code. */
@@ -203,8 +208,8 @@ static int run_train(const Exec *x, JobSpec *s, const char *rec_dir, const char 
                      XsErr *err) {
     char p[4200];
     snprintf(p, sizeof p, "%s/steps.tsv", rec_dir);
-    TrainCtx c = {x, fopen(p, "a"), key, id, s->cfg.eval_every};
-    if (!c.f) return err_set(err, p, 0, "cannot open for appending: %s", strerror(errno));
+    TrainCtx c = {x, run_steps_open(p, err), key, id, s->cfg.eval_every, 0, 0};
+    if (!c.f) return err_prefix(err, "%s %s: ", key, id);
     s->log = on_step;
     s->log_ctx = &c;
     s->note = on_note;
@@ -212,8 +217,11 @@ static int run_train(const Exec *x, JobSpec *s, const char *rec_dir, const char 
     s->resume = 1;
     s->cfg.stop = x->o->stop;
     int rc = train_job(s, r, err);
-    fclose(c.f);
+    if (fclose(c.f) && !c.werr) c.werr = errno, c.wstep = r->steps;
     pbar_end(x->bar);
+    if (c.werr && rc != -1) /* the job went on; its record is lost: an error, never a silently short count */
+        rc = err_set(err, p, 0, "%s %s: cannot append the record of update %lld: %s", key, id, (long long)c.wstep,
+                     strerror(c.werr));
     return rc;
 }
 
@@ -232,9 +240,21 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
     const RunRow *row = &x->cfg->rows[j->row];
     char id[200];
     snprintf(id, sizeof id, "%s/seed-%ld", row->name, j->seed);
-    if (j->state == RS_DONE) { st->jobs_skipped++; return 0; }
-    if (j->state == RS_STALE && rm_tree(j->dir, err)) return -1;
-    if (run_mkdirs(j->dir, err) || write_started(j->dir, j->hash, err)) return -1;
+    char damage[1024];
+    snprintf(damage, sizeof damage, "%s", j->damage);
+    if (j->state == RS_DONE) {
+        /* the model the cells will read: its files checked against phase1.json's manifest when a cell needs it */
+        int needed = 0;
+        for (int i = 0; i < x->p->ncells; i++) needed |= x->p->cells[i].job == j - x->p->jobs && x->p->cells[i].state != RS_DONE;
+        XsErr e = {0};
+        if (!needed || !run_phase1_verify(j->dir, &e)) { st->jobs_skipped++; return 0; }
+        snprintf(damage, sizeof damage, "%s", e.msg);
+    }
+    if (j->state == RS_STALE || j->state == RS_CORRUPT) {
+        if (damage[0]) log_event(x, "state_corrupt", "job", id, json_pack("{s:s,s:s}", "error", damage, "action", "removed (--force)"));
+        if (rm_tree(j->dir, err)) return -1;
+    } else if (damage[0] && set_aside(x, j->dir, "phase1.json", damage, "job", id, err)) return -1;
+    if (run_mkdirs(j->dir, err) || run_started_write(j->dir, j->hash, err)) return -1;
     JobSpec s;
     job_spec_defaults(&s);
     s.model_dir = x->cfg->model;
@@ -293,25 +313,17 @@ static int phase1(const Exec *x, const PlanJob *j, RunExecStats *st, XsErr *err)
         err_prefix(err, "phase 1 %s: ", id);
         return -1;
     }
-    StepRec *rec = read_steps(j->dir, r.steps);
+    StepRec *rec = read_steps(j->dir, r.steps, err);
+    if (!rec) {
+        job_result_free(&r);
+        return err_prefix(err, "phase 1 %s: ", id);
+    }
     int64_t tokens = 0;
     for (int64_t i = 0; i < r.steps; i++) tokens += rec[i].tokens;
+    warn_holes(x, rec, r.steps, "job", id);
     free(rec);
     double wall = time_now() - t0;
-    json_t *o = json_object();
-    json_object_set_new(o, "format", json_string("xstilts-phase1"));
-    json_object_set_new(o, "version", json_integer(RUN_FORMAT_VERSION));
-    json_object_set_new(o, "row", json_string(row->name));
-    json_object_set_new(o, "seed", json_integer(j->seed));
-    json_object_set_new(o, "config_hash", json_string(j->hash));
-    json_object_set_new(o, "status", json_string("done"));
-    json_object_set_new(o, "wall_s", json_real(wall));
-    json_object_set_new(o, "tokens", json_integer(tokens));
-    json_object_set_new(o, "steps", json_integer(r.steps));
-    char p[4200];
-    snprintf(p, sizeof p, "%s/phase1.json", j->dir);
-    rc = json_write_atomic(p, o, err);
-    json_decref(o);
+    rc = run_phase1_write(j->dir, row->name, j->seed, j->hash, wall, tokens, r.steps, err);
     log_event(x, "phase1_end", "job", id, json_pack("{s:I,s:I}", "step", (json_int_t)r.steps, "tokens", (json_int_t)tokens));
     progress(x, "phase 1 %s: done, %lld updates, %lld tokens, %.1f s", id, (long long)r.steps, (long long)tokens, wall);
     job_result_free(&r);
@@ -384,11 +396,8 @@ static int eval_file(const Exec *x, const PlanCell *c, const RunFile *f, const c
 static json_t *phase1_block(const Exec *x, const PlanCell *c, XsErr *err) {
     if (c->job < 0) return json_null();
     const PlanJob *j = &x->p->jobs[c->job];
-    char p[4200];
-    snprintf(p, sizeof p, "%s/phase1.json", j->dir);
-    json_error_t je;
-    json_t *r = json_load_file(p, 0, &je);
-    if (!r) { err_set(err, p, je.line, "%s", je.text); return NULL; }
+    json_t *r = run_phase1_load(j->dir, err);
+    if (!r) return NULL;
     json_t *o = json_object();
     json_object_set_new(o, "row", json_string(x->cfg->rows[j->row].name));
     json_object_set_new(o, "seed", json_integer(j->seed));
@@ -405,11 +414,14 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
     char id[300];
     snprintf(id, sizeof id, "%s/%s/seed-%ld", row->name, t->info->name, c->seed);
     if (c->state == RS_DONE) { st->cells_skipped++; return 0; }
-    if (c->state == RS_STALE && rm_tree(c->dir, err)) return -1;
+    if (c->state == RS_STALE || c->state == RS_CORRUPT) {
+        if (c->damage[0]) log_event(x, "state_corrupt", "cell", id, json_pack("{s:s,s:s}", "error", c->damage, "action", "removed (--force)"));
+        if (rm_tree(c->dir, err)) return -1;
+    } else if (c->damage[0] && set_aside(x, c->dir, "cell.json", c->damage, "cell", id, err)) return -1;
     char pred[4300], model[4300];
     snprintf(pred, sizeof pred, "%s/pred", c->dir);
     snprintf(model, sizeof model, "%s/model", c->dir);
-    if (run_mkdirs(pred, err) || write_started(c->dir, c->hash, err)) return -1;
+    if (run_mkdirs(pred, err) || run_started_write(c->dir, c->hash, err)) return -1;
     const char *from = c->job >= 0 ? x->p->jobs[c->job].dir : x->cfg->model;
     double t0 = time_now();
     int64_t tokens = 0, best_step = -1;
@@ -464,8 +476,14 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
             if (rc) err_prefix(err, "cell %s, phase 2: ", id);
         }
         if (!rc) {
-            StepRec *rec = read_steps(c->dir, r.steps);
+            StepRec *rec = read_steps(c->dir, r.steps, err);
+            if (!rec) {
+                job_result_free(&r);
+                json_decref(curve); json_decref(dev); json_decref(test);
+                return err_prefix(err, "cell %s: ", id);
+            }
             for (int64_t i = 0; i < r.steps; i++) tokens += rec[i].tokens;
+            warn_holes(x, rec, r.steps, "cell", id);
             for (size_t k = 0; k < r.ncurve; k++) {
                 int64_t sp = r.curve[k].step;
                 const StepRec *q = sp >= 1 && sp <= r.steps && rec[sp - 1].have ? &rec[sp - 1] : NULL;
@@ -522,7 +540,7 @@ static int run_cell(const Exec *x, const PlanCell *c, RunExecStats *st, XsErr *e
     json_decref(thresholds);
     char path[4300];
     snprintf(path, sizeof path, "%s/cell.json", c->dir);
-    rc = json_write_atomic(path, o, err);
+    rc = json_write_sealed(path, o, err);
     json_decref(o);
     if (rc) return -1;
     log_event(x, "cell_end", "cell", id, json_pack("{s:f,s:I}", "wall_s", wall, "tokens", (json_int_t)tokens));

@@ -1,6 +1,8 @@
 /* plan.c — jobs, cells, config hashes, state in the run folder, counting and estimating the work. */
 #include "run/plan.h"
 #include "core/sha256.h"
+#include "core/seal.h"
+#include "run/state.h"
 #include "core/util.h"
 #include "data/choices.h"
 #include "data/pairs.h"
@@ -24,6 +26,8 @@ const char *run_state_name(RunState s) {
     case RS_PARTIAL: return "partial";
     case RS_DONE: return "done";
     case RS_STALE: return "stale";
+    case RS_CORRUPT: return "corrupt";
+    case RS_NSTATES: break;
     }
     return "?";
 }
@@ -115,37 +119,32 @@ static int dir_nonempty(const char *d) {
     return n;
 }
 
-/* The config_hash member of dir/name, "" when the file is absent; -1 when it exists but is unreadable / bad. */
-static int read_hash(const char *dir, const char *name, char out[65], XsErr *err) {
+int run_folder_hash(const char *run_dir, char out[65], XsErr *err) {
     char p[4200];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    out[0] = 0;
-    struct stat sb;
-    if (stat(p, &sb) != 0) return 0;
-    json_error_t je;
-    json_t *o = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
-    if (!o) return err_set(err, NULL, 0, "%s:%d:%d: invalid JSON: %s", p, je.line, je.column, je.text);
-    json_t *h = json_object_get(o, "config_hash");
-    if (!json_is_string(h) || json_string_length(h) != 64) {
-        json_decref(o);
-        return err_set(err, p, 0, "expected a \"config_hash\" of 64 hex digits");
-    }
-    snprintf(out, 65, "%s", json_string_value(h));
-    json_decref(o);
-    return 0;
+    snprintf(p, sizeof p, "%s/run.json", run_dir);
+    return run_state_hash(p, out, err);
 }
 
-int run_folder_hash(const char *run_dir, char out[65], XsErr *err) { return read_hash(run_dir, "run.json", out, err); }
-
 /* done: the final file with this hash; stale: a final or started file with another hash; partial: started with
- * this hash or anything else in the folder; to do: nothing there. */
-static int detect_state(const char *dir, const char *final_name, const char *hash, RunState *st, XsErr *err) {
-    char h[65];
-    if (read_hash(dir, final_name, h, err)) return -1;
-    if (h[0]) { *st = strcmp(h, hash) ? RS_STALE : RS_DONE; return 0; }
-    if (read_hash(dir, "started.json", h, err)) return -1;
+ * this hash or anything else in the folder; to do: nothing there. A damaged file (run_state_hash fails): the final
+ * file with an intact started.json of this hash is partial with `damage` set (redone), otherwise corrupt. */
+static int detect_state(const char *dir, const char *final_name, const char *hash, RunState *st, char *damage,
+                        size_t cap) {
+    char h[65], p[4200];
+    XsErr e = {0};
+    damage[0] = 0;
+    snprintf(p, sizeof p, "%s/%s", dir, final_name);
+    if (run_state_hash(p, h, &e)) snprintf(damage, cap, "%s", e.msg);
+    else if (h[0]) { *st = strcmp(h, hash) ? RS_STALE : RS_DONE; return 0; }
+    snprintf(p, sizeof p, "%s/started.json", dir);
+    memset(&e, 0, sizeof e);
+    if (run_state_hash(p, h, &e)) {
+        if (!damage[0]) snprintf(damage, cap, "%s", e.msg);
+        *st = RS_CORRUPT;
+        return 0;
+    }
     if (h[0]) { *st = strcmp(h, hash) ? RS_STALE : RS_PARTIAL; return 0; }
-    *st = dir_nonempty(dir) ? RS_PARTIAL : RS_TODO;
+    *st = damage[0] ? RS_CORRUPT : dir_nonempty(dir) ? RS_PARTIAL : RS_TODO;
     return 0;
 }
 
@@ -185,7 +184,7 @@ int run_plan_build(RunPlan *p, const RunConfig *cfg, const char *run_dir, XsErr 
             json_decref(o);
             snprintf(J->dir, sizeof J->dir, "%s/phase1/%s/seed-%ld", run_dir ? run_dir : "RUN", R->name, J->seed);
             J->state = RS_TODO;
-            if (run_dir && detect_state(J->dir, "phase1.json", J->hash, &J->state, err)) return -1;
+            if (run_dir) detect_state(J->dir, "phase1.json", J->hash, &J->state, J->damage, sizeof J->damage);
         }
     }
     int c = 0;
@@ -217,7 +216,7 @@ int run_plan_build(RunPlan *p, const RunConfig *cfg, const char *run_dir, XsErr 
                 snprintf(C->dir, sizeof C->dir, "%s/cells/%s/%s/seed-%ld", run_dir ? run_dir : "RUN", cfg->rows[r].name,
                          T->info->name, C->seed);
                 C->state = RS_TODO;
-                if (run_dir && detect_state(C->dir, "cell.json", C->hash, &C->state, err)) return -1;
+                if (run_dir) detect_state(C->dir, "cell.json", C->hash, &C->state, C->damage, sizeof C->damage);
             }
     json_t *res = run_plan_resolved(p);
     hash_json(res, p->config_hash);
@@ -279,7 +278,7 @@ int run_plan_write(const RunPlan *p, const char *run_dir, XsErr *err) {
     json_object_set_new(o, "translations", json_string(p->cfg->translations));
     char path[4200];
     snprintf(path, sizeof path, "%s/run.json", run_dir);
-    int rc = json_write_atomic(path, o, err);
+    int rc = json_write_sealed(path, o, err);
     json_decref(o);
     return rc;
 }
@@ -617,11 +616,19 @@ void run_plan_print(const RunPlan *p, FILE *f) {
     fprintf(f, "phase-1 jobs: %d (%d rows with intermediate tasks x %d seeds; each shared by the row's %d targets)\n",
             p->njobs, nb, cfg->nseeds, cfg->ntargets);
     fprintf(f, "cells: %d (%d rows x %d targets x %d seeds)\n", p->ncells, cfg->nrows, cfg->ntargets, cfg->nseeds);
-    int st[4] = {0}, js[4] = {0};
-    for (int i = 0; i < p->ncells; i++) st[p->cells[i].state]++;
-    for (int i = 0; i < p->njobs; i++) js[p->jobs[i].state]++;
+    int st[RS_NSTATES] = {0}, js[RS_NSTATES] = {0}, nd = 0;
+    for (int i = 0; i < p->ncells; i++) st[p->cells[i].state]++, nd += p->cells[i].damage[0] != 0;
+    for (int i = 0; i < p->njobs; i++) js[p->jobs[i].state]++, nd += p->jobs[i].damage[0] != 0;
     fprintf(f, "state: cells %d done, %d partial, %d stale, %d to do; phase-1 jobs %d done, %d partial, %d stale, %d to do\n",
             st[RS_DONE], st[RS_PARTIAL], st[RS_STALE], st[RS_TODO], js[RS_DONE], js[RS_PARTIAL], js[RS_STALE], js[RS_TODO]);
+    if (nd) {
+        fprintf(f, "damaged state files: %d (cells %d corrupt, phase-1 jobs %d corrupt; the others are redone, their damaged "
+                   "file kept as *.corrupt):\n", nd, st[RS_CORRUPT], js[RS_CORRUPT]);
+        for (int i = 0; i < p->njobs; i++)
+            if (p->jobs[i].damage[0]) fprintf(f, "  %s\n", p->jobs[i].damage);
+        for (int i = 0; i < p->ncells; i++)
+            if (p->cells[i].damage[0]) fprintf(f, "  %s\n", p->cells[i].damage);
+    }
     if (!p->counted) return;
 
     double h1 = 0, h2 = 0;

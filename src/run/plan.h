@@ -9,7 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { RS_TODO, RS_PARTIAL, RS_DONE, RS_STALE } RunState;
+/* RS_CORRUPT: a state file of the folder fails its check (core/seal.h) and the folder's work cannot be
+ * attributed to a config (started.json damaged, or the final file damaged without a started.json): refused like a
+ * stale one unless --force. A damaged final file (cell.json, phase1.json) with an intact started.json of the plan's
+ * hash is RS_PARTIAL with `damage` set: run moves the file aside, says so, and redoes the work from its newest
+ * checkpoint. */
+typedef enum { RS_TODO, RS_PARTIAL, RS_DONE, RS_STALE, RS_CORRUPT, RS_NSTATES } RunState;
 const char *run_state_name(RunState s);
 
 /* The size of one file's work, counted with the real readers (examples) and estimated tokens from a featurized
@@ -27,6 +32,7 @@ typedef struct PlanJob {      /* phase 1 */
     char hash[65];
     char dir[4096];           /* RUN/phase1/<row>/seed-<s> */
     RunState state;
+    char damage[1024];        /* why a state file failed its check ("" when none): see RS_CORRUPT */
     long long examples, updates, train_tokens;
     double hours;
 } PlanJob;
@@ -38,6 +44,7 @@ typedef struct PlanCell {
     char hash[65];
     char dir[4096];           /* RUN/cells/<row>/<target>/seed-<s> */
     RunState state;
+    char damage[1024];        /* why a state file failed its check ("" when none): see RS_CORRUPT */
     HParams hp;
     long long train_examples, updates, train_tokens, eval_examples, eval_tokens;
     double hours;

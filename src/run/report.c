@@ -3,6 +3,7 @@
  * formats what that object holds, so results.json, results.csv, report.md and report.html agree. */
 #include "run/report.h"
 #include "core/mem.h"
+#include "core/seal.h"
 #include "core/util.h"
 #include "eval/aggregate.h"
 #include "tasks/registry.h"
@@ -151,12 +152,9 @@ static int check_cell(const json_t *c, const char *path, XsErr *err) {
 }
 
 json_t *cell_load(const char *path, XsErr *err) {
-    json_error_t je;
-    json_t *c = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!c) {
-        if (je.line < 0) return err_set(err, path, 0, "cannot read: %s", je.text), NULL;
-        return err_set(err, path, je.line, "column %d: invalid JSON: %s", je.column, je.text), NULL;
-    }
+    /* sealed by xstilts run (core/seal.h): a damaged or hand-edited cell is refused, never counted */
+    json_t *c = json_load_sealed(path, err);
+    if (!c) return NULL;
     if (check_cell(c, path, err)) { json_decref(c); return NULL; }
     return c;
 }
@@ -571,10 +569,11 @@ json_t *report_results(const char *run_dir, XsErr *err) {
     /* run.json: optional; titles and order */
     snprintf(cdir, n, "%s/run.json", run_dir);
     if (!stat(cdir, &st)) {
-        json_error_t je;
-        runj = json_load_file(cdir, JSON_REJECT_DUPLICATES, &je);
-        if (!runj) { err_set(err, cdir, je.line, "column %d: invalid JSON: %s", je.column, je.text); goto done; }
-        if (!json_is_object(runj)) { err_set(err, cdir, 0, "expected a JSON object (the run's resolved config)"); goto done; }
+        runj = json_load_sealed(cdir, err);
+        if (!runj) {
+            err_prefix(err, "run.json is damaged (`xstilts run CONFIG --out RUN --plan-only` writes it again; or remove it): ");
+            goto done;
+        }
         order_from(runj, "rows", &r.rows);
         order_from(runj, "targets", &r.targets);
     }

@@ -2,7 +2,9 @@
 #include "run/status.h"
 #include "core/mem.h"
 #include "core/util.h"
+#include "core/seal.h"
 #include "run/report.h"
+#include "run/state.h"
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -118,13 +120,10 @@ json_t *run_status(const char *run_dir, int nevents, XsErr *err) {
     free(p);
     p = strf("%s/run.json", run_dir);
     if (is_file(p)) {
-        json_error_t je;
-        json_t *rj = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
-        if (!rj) {
-            char *m = strf("%s:%d: column %d: invalid JSON: %s", p, je.line, je.column, je.text);
-            json_array_append_new(problems, json_string(m));
-            free(m);
-        } else if (json_array_size(json_object_get(rj, "rows")) && json_array_size(json_object_get(rj, "targets")) &&
+        XsErr e2 = {0};
+        json_t *rj = json_load_sealed(p, &e2);
+        if (!rj) json_array_append_new(problems, json_string(e2.msg));
+        else if (json_array_size(json_object_get(rj, "rows")) && json_array_size(json_object_get(rj, "targets")) &&
                    json_array_size(json_object_get(rj, "seeds"))) {
             plan = json_array();
             json_t *rs = json_object_get(rj, "rows"), *ts = json_object_get(rj, "targets"), *ss = json_object_get(rj, "seeds");
@@ -200,7 +199,18 @@ json_t *run_status(const char *run_dir, int nevents, XsErr *err) {
             char *id = strf("%s/%s", rows[r], sd[s]);
             json_t *o = json_object();
             json_object_set_new(o, "job", json_string(id));
-            json_object_set_new(o, "state", json_string(is_file(a) && is_file(b) ? "done" : "in progress"));
+            /* phase1.json (sealed) says done; a damaged one is a problem (xstilts run redoes the job) */
+            char *pj = strf("%s/%s/phase1.json", rd, sd[s]), *jd = strf("%s/%s", rd, sd[s]);
+            const char *state = is_file(a) && is_file(b) ? "done" : "in progress";
+            if (is_file(pj)) {
+                XsErr e2 = {0};
+                json_t *pr = run_phase1_load(jd, &e2);
+                if (pr) state = "done";
+                else { state = "damaged"; json_array_append_new(problems, json_string(e2.msg)); }
+                json_decref(pr);
+            }
+            json_object_set_new(o, "state", json_string(state));
+            free(pj); free(jd);
             json_array_append_new(p1, o);
             free(a); free(b); free(id);
         }

@@ -2,6 +2,7 @@
  * (checkpoint.h): model via model_save, Adam moments as safetensors, state as sealed JSON. */
 #include "train/checkpoint.h"
 #include "core/mem.h"
+#include "core/seal.h"
 #include "core/sha256.h"
 #include "core/stage.h"
 #include "core/util.h"
@@ -20,7 +21,6 @@
 #define STATE_FILE "xstilts.json"
 #define OPT_FILE "optimizer.safetensors"
 #define MAX_FILES 64
-#define SEAL_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17))
 
 void train_state_defaults(TrainState *st) {
     memset(st, 0, sizeof *st);
@@ -44,18 +44,6 @@ void checkpoint_path(const char *out, int64_t step, char *buf, size_t cap) {
 /* ---- writing ---- */
 
 static json_t *num(double x) { return isfinite(x) ? json_real(x) : json_null(); }
-
-/* The canonical text the seal covers: the object without "sha256", compact, keys sorted, reals
- * with 17 significant digits (they read back to the same double, so re-dumping is stable). */
-static void seal_of(json_t *root, char hex[65]) {
-    json_t *c = json_copy(root);
-    json_object_del(c, "sha256");
-    char *s = json_dumps(c, SEAL_FLAGS);
-    CHECK(s, "json_dumps failed");
-    sha256_hex(s, strlen(s), hex);
-    free(s);
-    json_decref(c);
-}
 
 static json_t *state_json(const TrainState *st, const ParamSet *ps) {
     json_t *r = json_object();
@@ -201,29 +189,11 @@ int checkpoint_save_best(const char *dir, const Model *m, const TrainState *st, 
         names[nf++] = bn;
     }
     root = state_json(st, &m->tab);
-    json_t *files = json_object();
-    for (int i = 0; i < nf; i++) {
-        char hex[65];
-        uint64_t size;
-        snprintf(path, sizeof path, "%s/%s", tmp, names[i]);
-        if (sha256_file(path, hex, &size, err)) { json_decref(files); goto fail; }
-        json_t *f = json_object();
-        json_object_set_new(f, "bytes", json_integer((json_int_t)size));
-        json_object_set_new(f, "sha256", json_string(hex));
-        json_object_set_new(files, names[i], f);
-    }
+    json_t *files = seal_files(tmp, names, nf, err);
+    if (!files) goto fail;
     json_object_set_new(root, "files", files);
-    char seal[65];
-    seal_of(root, seal);
-    json_object_set_new(root, "sha256", json_string(seal));
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    CHECK(text, "json_dumps failed");
     snprintf(path, sizeof path, "%s/%s", tmp, STATE_FILE);
-    size_t tl = strlen(text);
-    text[tl] = '\n';   /* json_dumps leaves room for the NUL; end the file with a newline instead */
-    int rc = file_write_atomic(path, text, tl + 1, err);
-    free(text);
-    if (rc) goto fail;
+    if (json_write_sealed(path, root, err)) goto fail;
     json_decref(root);
     if (stage_commit(tmp, dir, err)) { stage_abort(tmp); return -1; }
     return 0;
@@ -239,24 +209,8 @@ static json_t *load_state_json(const char *dir, char *path, size_t cap, XsErr *e
     snprintf(path, cap, "%s/%s", dir, STATE_FILE);
     struct stat sb;
     if (stat(path, &sb) != 0) { err_set(err, path, 0, "missing: not a training checkpoint (or not a complete one)"); return NULL; }
-    size_t len;
-    char *text = file_read_all(path, &len, err);
-    if (!text) return NULL;
-    /* checkpoint_save ends the file with a newline: without it the file was cut short, even when what
-     * is left (all but the newline) is still the sealed JSON */
-    if (len == 0 || text[len - 1] != '\n') {
-        free(text);
-        err_set(err, path, 0, "truncated (%zu bytes, not ending with the newline it was written with): the checkpoint is corrupt", len);
-        return NULL;
-    }
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(text);
-    if (!root) {
-        err_set(err, path, je.line, "column %d: invalid JSON (%s): the checkpoint is corrupt", je.column, je.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) { json_decref(root); err_set(err, path, 0, "expected a JSON object"); return NULL; }
+    json_t *root = json_load_sealed(path, err);
+    if (!root) return NULL;
     json_t *f = json_object_get(root, "format"), *v = json_object_get(root, "version");
     if (!json_is_string(f) || strcmp(json_string_value(f), XS_CKPT_FORMAT)) {
         json_decref(root);
@@ -268,14 +222,6 @@ static json_t *load_state_json(const char *dir, char *path, size_t cap, XsErr *e
         err_set(err, path, 0, "\"version\" is not %d (a checkpoint of another xstilts version)", XS_CKPT_VERSION);
         return NULL;
     }
-    json_t *s = json_object_get(root, "sha256");
-    char seal[65];
-    seal_of(root, seal);
-    if (!json_is_string(s) || strcmp(json_string_value(s), seal)) {
-        json_decref(root);
-        err_set(err, path, 0, "its content does not match its \"sha256\" seal: the file is corrupt");
-        return NULL;
-    }
     return root;
 }
 
@@ -283,26 +229,7 @@ static int verify_files(const char *dir, const char *spath, json_t *root, XsErr 
     json_t *files = json_object_get(root, "files");
     if (!json_is_object(files) || !json_object_get(files, "model.safetensors") || !json_object_get(files, OPT_FILE))
         return err_set(err, spath, 0, "field \"files\": missing or without model.safetensors / %s", OPT_FILE);
-    const char *name;
-    json_t *f;
-    json_object_foreach(files, name, f) {
-        json_t *b = json_object_get(f, "bytes"), *h = json_object_get(f, "sha256");
-        if (!*name || strchr(name, '/') || !strcmp(name, "..") || !json_is_integer(b) || !json_is_string(h))
-            return err_set(err, spath, 0, "field \"files.%s\": expected a plain file name with \"bytes\" and \"sha256\"", name);
-        char path[4400], hex[65];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        struct stat sb;
-        if (stat(path, &sb) != 0) return err_set(err, path, 0, "missing (listed in %s)", STATE_FILE);
-        if ((json_int_t)sb.st_size != json_integer_value(b))
-            return err_set(err, path, 0, "%lld bytes, %s says %lld: the file is truncated or was replaced",
-                           (long long)sb.st_size, STATE_FILE, (long long)json_integer_value(b));
-        uint64_t size;
-        if (sha256_file(path, hex, &size, err)) return -1;
-        if (strcmp(hex, json_string_value(h)))
-            return err_set(err, path, 0, "sha256 %s differs from the %s recorded in %s: the file is corrupt", hex,
-                           json_string_value(h), STATE_FILE);
-    }
-    return 0;
+    return seal_verify_files(dir, STATE_FILE, files, err);
 }
 
 int checkpoint_verify(const char *dir, XsErr *err) {

@@ -2,6 +2,7 @@
  * trainer with checkpoints, dev evaluation (predict + predict_score) and resume → final model in OUT. */
 #include "train/job.h"
 #include "core/mem.h"
+#include "core/seal.h"
 #include "core/util.h"
 #include "model/model_head.h"
 #include "tasks/predict.h"
@@ -243,8 +244,9 @@ static int write_curve(const Job *j, XsErr *err) {
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/curve.json", j->s->out_dir);
-    int rc = json_write_atomic(path, a, err);
-    json_decref(a);
+    json_t *o = json_pack("{s:o}", "curve", a); /* sealed (core/seal.h): read back on a resume */
+    int rc = json_write_sealed(path, o, err);
+    json_decref(o);
     return rc;
 }
 
@@ -277,15 +279,17 @@ static int job_eval(void *ctx, Model *m, int64_t step, double *metric, XsErr *er
     return j->s->cfg.rank == 0 ? write_curve(j, err) : 0; /* data parallel: rank 0 writes */
 }
 
-/* The curve of the run before a resume at `step` (entries after it are redone). */
-static void read_curve(Job *j, int64_t step) {
+/* The curve of the run before a resume at `step` (entries after it are redone); none when there is no curve.json
+ * (no evaluation yet), an error when it is damaged. */
+static int read_curve(Job *j, int64_t step, XsErr *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/curve.json", j->s->out_dir);
-    json_error_t je;
-    json_t *a = json_load_file(path, 0, &je);
+    if (access(path, F_OK)) return 0;
+    json_t *o = json_load_sealed(path, err), *a = json_object_get(o, "curve");
+    if (!o) return -1;
     if (!json_is_array(a)) {
-        json_decref(a);
-        return;
+        json_decref(o);
+        return err_set(err, path, 0, "field \"curve\": expected an array of {step, metric}");
     }
     size_t i;
     json_t *e;
@@ -298,7 +302,8 @@ static void read_curve(Job *j, int64_t step) {
         r->curve[r->ncurve].metric = json_number_value(mt);
         r->ncurve++;
     }
-    json_decref(a);
+    json_decref(o);
+    return 0;
 }
 
 static void job_log(const TrainStepLog *l, void *ctx) {
@@ -528,7 +533,7 @@ int train_job(const JobSpec *s, JobResult *r, XsErr *err) {
     have_tr = 1;
     if (resuming) {
         if (trainer_resume(&tr, ck, &st, err)) goto done;
-        read_curve(j, st.step);
+        if (read_curve(j, st.step, err)) goto done;
     } else if (s->cfg.rank == 0 && mkdir(s->out_dir, 0777) && errno != EEXIST) {
         err_set(err, s->out_dir, 0, "cannot create the output folder (%s)", strerror(errno));
         goto done;
