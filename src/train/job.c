@@ -1,6 +1,7 @@
 /* job.c — a training job (job.h): specs → data (taskdata / MLM lines) → model (encoder + one head per task) →
  * trainer with checkpoints, dev evaluation (predict + predict_score) and resume → final model in OUT. */
 #include "train/job.h"
+#include "train/defaults.h"
 #include "core/mem.h"
 #include "core/util.h"
 #include "model/model_head.h"
@@ -18,16 +19,18 @@
 #include <unistd.h>
 
 void job_spec_defaults(JobSpec *s) {
+    TaskDefaults d; /* the study's loop settings: a target's (train/defaults.h) */
+    train_defaults(&d, TRAIN_ROLE_TARGET, NULL, TASK_CLASSIFICATION);
     memset(s, 0, sizeof *s);
     s->cfg = train_config_defaults();
-    s->cfg.batch = 4;
-    s->cfg.accum = 8;
-    s->cfg.epochs = 3;
-    s->cfg.eval_every = 1000;
-    s->cfg.patience = 30;
+    s->cfg.batch = d.batch;
+    s->cfg.accum = d.accum;
+    s->cfg.epochs = d.epochs;
+    s->cfg.eval_every = d.eval_every;
+    s->cfg.patience = d.patience;
     s->cfg.save_every = 1000;
     s->cfg.keep = 2;
-    s->dev_examples = 500;
+    s->dev_examples = (size_t)d.eval_examples;
     s->sampler = SAMPLER_PROPORTIONAL;
     s->temperature = 1.0;
 }
@@ -52,19 +55,17 @@ int job_task_defaults(const char *task, TrainConfig *cfg, int *max_len, XsErr *e
         trainable_list(list, sizeof list);
         return err_set(err, NULL, 0, "unknown task '%s' for training (expected %s or mlm)", task, list);
     }
-    int qa = t && task_head_kind(t) == HEAD_SPAN_QA;
-    cfg->lr = 1e-5;
-    cfg->warmup_ratio = 0.1;
-    cfg->batch = 4;
-    cfg->accum = qa ? 4 : 8;
-    int epochs = 3; /* jiant's simple API for the intermediate tasks and MLM */
-    if (!strcmp(task, "xnli")) epochs = 2;
-    else if (!strcmp(task, "pawsx")) epochs = 5;
-    else if (!strcmp(task, "udpos") || !strcmp(task, "panx")) epochs = 10;
-    else if (qa && (t->xtreme_langs || !strcmp(task, "squad"))) epochs = 2;
-    cfg->epochs = epochs;
+    TaskDefaults d; /* the one table: train/defaults.h, in the role the task has alone */
+    train_defaults(&d, train_task_role(task), task, t ? t->type : TASK_MLM);
+    cfg->lr = d.lr;
+    cfg->warmup_ratio = d.warmup_ratio;
+    cfg->weight_decay = d.weight_decay;
+    cfg->max_grad_norm = d.max_grad_norm;
+    cfg->batch = d.batch;
+    cfg->accum = d.accum;
+    cfg->epochs = d.epochs;
     cfg->max_steps = 0;
-    *max_len = t ? t->max_len : FEAT_MAX_LEN;
+    *max_len = train_task_role(task) == TRAIN_ROLE_INTERMEDIATE && t && t->type == TASK_SPAN_QA ? d.qa_max_len : d.max_len;
     return 0;
 }
 
