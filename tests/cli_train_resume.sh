@@ -6,7 +6,8 @@
 # exits 130 leaving a checkpoint of the last update, and resuming from it gives the same bytes; bad input (unknown
 # task, missing file, head / task mismatch on resume, config with a wrong type, a corrupt checkpoint: flipped byte,
 # truncated file) exits 1 with an error naming the file, and nothing in the run folder changes; a two-task run
-# (pawsx + mlm) killed and resumed gives the same bytes too.
+# (pawsx + mlm) killed and resumed gives the same bytes too, and so does a run of two classification tasks of 2 and 3
+# labels (pawsx + xnli: a head each), whose folder predict reads per task.
 set -eu
 XS=${XS:-build/xstilts}
 TMP=$(mktemp -d)
@@ -71,6 +72,33 @@ sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || t
 "$XS" train "${MT[@]}" --out "$TMP/mtk" --resume 2>"$TMP/r.log" || fail "two tasks, resume: $(tail -3 "$TMP/r.log")"
 cmp -s "$TMP/mt/model.safetensors" "$TMP/mtk/model.safetensors" || fail "two tasks killed after ${delay}s: different weights"
 echo "ok: two tasks (pawsx + mlm) killed after ${delay}s and resumed: identical"
+
+# two sequence-classification tasks of different label counts (PAWS-X 2, XNLI 3): a head each (XNLI's under
+# heads.xnli.), listed in config.json; killed at a random moment and resumed: the same bytes; predict picks each head
+XNLI=tests/fixtures/data/xnli/XNLI-1.0/xnli.dev.tsv
+M2=(--task "pawsx:$PAWSX,xnli:$XNLI" --dev "$PAWSX,$XNLI" --model "$TMP/base" --batch 4 --accum 1 --max-steps 12
+    --lr 2e-3 --max-len 32 --eval-every 4 --dev-examples 8 --save-every 2 --seed 11)
+"$XS" train "${M2[@]}" --out "$TMP/m2" 2>"$TMP/m2.log" || fail "pawsx + xnli: $(tail -3 "$TMP/m2.log")"
+grep -q '"task": "xnli"' "$TMP/m2/log.jsonl" && grep -q '"task": "pawsx"' "$TMP/m2/log.jsonl" || fail "pawsx + xnli: both drawn"
+grep -q '"prefix": "heads.xnli."' "$TMP/m2/config.json" || fail "no xstilts_heads entry for xnli: $(cat "$TMP/m2/config.json")"
+head -c 20000 "$TMP/m2/model.safetensors" | grep -aq '"heads.xnli.classifier.out_proj.weight":{"dtype":"F32","shape":\[3,' \
+  || fail "no 3-label heads.xnli head in model.safetensors"
+head -c 20000 "$TMP/m2/model.safetensors" | grep -aq '"classifier.out_proj.weight":{"dtype":"F32","shape":\[2,' \
+  || fail "no 2-label plain (pawsx) head in model.safetensors"
+delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.5 + r / 32767 * 2.0 }')
+"$XS" train "${M2[@]}" --out "$TMP/m2k" 2>/dev/null & pid=$!
+sleep "$delay"; kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+"$XS" train "${M2[@]}" --out "$TMP/m2k" --resume 2>"$TMP/r.log" || fail "pawsx + xnli, resume: $(tail -3 "$TMP/r.log")"
+cmp -s "$TMP/m2/model.safetensors" "$TMP/m2k/model.safetensors" || fail "pawsx + xnli killed after ${delay}s: different weights"
+cmp -s "$TMP/m2/config.json" "$TMP/m2k/config.json" || fail "pawsx + xnli killed after ${delay}s: different config.json"
+for t in "xnli:$XNLI" "pawsx:$PAWSX"; do
+  "$XS" predict --task "${t%%:*}" --data "${t#*:}" --model "$TMP/m2" --out "$TMP/p.txt" --quiet 2>/dev/null \
+    || fail "predict ${t%%:*} with the two-head folder"
+done
+grep -qv '^[01]$' "$TMP/p.txt" && fail "pawsx predictions are not 0/1"
+expect_fail "none for task udpos" "$XS" predict --task udpos --data tests/fixtures/data/ud/en_ewt-ud-dev.conllu \
+  --model "$TMP/m2" --out "$TMP/p.txt" --quiet
+echo "ok: two classification heads (pawsx 2, xnli 3) killed after ${delay}s and resumed: identical; predict picks each head"
 
 # SIGINT: finish the update, checkpoint, exit 130; then resume
 out="$TMP/int"

@@ -524,12 +524,128 @@ static void test_train_step_via_paramset(void **state) {
     }
 }
 
+/* Several heads in one model (a multi-task job): one under HF's plain names, the others under a name prefix — two
+ * sequence-classification heads of different label counts side by side, names unique, config.json naming the plain
+ * head, each head loadable alone from the saved folder, all of them dropped by an encoder-only load. */
+static void test_multi_head(void **state) {
+    (void)state;
+    XsErr e = {0};
+    ModelConfig cfg;
+    assert_int_equal(config_preset(&cfg, ARCH_XLMR, "tiny", 100), 0);
+    cfg.max_position = 40;
+    Model m;
+    model_init(&m, &cfg, 0);
+    HeadConfig hc[4];
+    static const struct { HeadKind kind; int K; const char *prefix; } H[4] = {
+        {HEAD_SEQ_CLS, 3, ""}, {HEAD_SEQ_CLS, 2, "heads.qqp."}, {HEAD_TOKEN_CLS, 5, "heads.udpos."},
+        {HEAD_MULTIPLE_CHOICE, 4, "heads.hellaswag."}};
+    int n0 = m.tab.n;
+    for (int i = 0; i < 4; i++) {
+        head_config(&hc[i], &m.cfg, H[i].kind, H[i].K);
+        snprintf(hc[i].prefix, sizeof hc[i].prefix, "%s", H[i].prefix);
+        assert_int_equal(model_add_head(&m, &hc[i], &e), 0);
+    }
+    assert_int_equal(m.tab.n, n0 + 4 + 4 + 2 + 2 + 2); /* + the pooler the multiple-choice head added */
+    assert_true(params_find(&m.tab, "classifier.out_proj.weight") >= 0);
+    assert_true(params_find(&m.tab, "heads.qqp.classifier.out_proj.weight") >= 0);
+    assert_true(params_find(&m.tab, "heads.udpos.classifier.weight") >= 0);
+    assert_true(params_find(&m.tab, "heads.hellaswag.classifier.bias") >= 0);
+    assert_true(params_find(&m.tab, "pooler.dense.weight") >= 0);
+    assert_true(m.tab.t[params_find(&m.tab, "heads.qqp.classifier.out_proj.bias")].no_decay);
+    /* the plain head names the folder's class, whatever was added after it */
+    assert_string_equal(m.cfg.architecture, "XLMRobertaForSequenceClassification");
+    assert_int_equal(m.cfg.num_labels, 3);
+    /* refused, the table unchanged: the same prefix twice, malformed prefixes, the base model's prefix */
+    int n = m.tab.n;
+    HeadConfig bad = hc[1];
+    assert_int_equal(model_add_head(&m, &bad, &e), -1);
+    assert_non_null(strstr(e.msg, "'heads.qqp.classifier.dense.weight'"));
+    static const char *const BAD[] = {"heads.qqp", "roberta.x.", ".x.", "a..b.", "a b."};
+    for (int i = 0; i < 5; i++) {
+        snprintf(bad.prefix, sizeof bad.prefix, "%s", BAD[i]);
+        assert_int_equal(model_add_head(&m, &bad, &e), -1);
+        assert_non_null(strstr(e.msg, "prefix"));
+    }
+    assert_int_equal(m.tab.n, n);
+    model_init_random(&m, 7);
+    /* bound by name: four distinct output layers of their own shapes */
+    HeadParams w[4];
+    for (int i = 0; i < 4; i++) model_head_bind(&m, &hc[i], &w[i], NULL);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < i; j++) assert_true(w[i].out_w != w[j].out_w);
+    assert_ptr_equal(w[1].out_w, paramset_get(&m.tab, "heads.qqp.classifier.out_proj.weight"));
+    assert_ptr_equal(w[3].dense_w, m.pooler_w);
+    /* saved with the list of heads, read back */
+    m.cfg.n_heads = 4;
+    static const char *const TASKS[4] = {"mnli", "qqp", "udpos", "hellaswag"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(m.cfg.heads[i].task, sizeof m.cfg.heads[i].task, "%s", TASKS[i]);
+        snprintf(m.cfg.heads[i].kind, sizeof m.cfg.heads[i].kind, "%s", head_kind_name(H[i].kind));
+        m.cfg.heads[i].num_labels = H[i].K;
+        snprintf(m.cfg.heads[i].prefix, sizeof m.cfg.heads[i].prefix, "%s", H[i].prefix);
+    }
+    char *tmp = tu_tmpdir();
+    char dir[1100], path[1200];
+    snprintf(dir, sizeof dir, "%s/multi", tmp);
+    assert_int_equal(model_save(dir, &m, &e), 0);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    ModelConfig rc;
+    assert_int_equal(config_load(path, &rc, &e), 0);
+    assert_int_equal(rc.n_heads, 4);
+    assert_string_equal(rc.heads[1].task, "qqp");
+    assert_string_equal(rc.heads[1].prefix, "heads.qqp.");
+    assert_string_equal(rc.heads[3].kind, "multiple_choice");
+    assert_int_equal(rc.heads[2].num_labels, 5);
+    assert_string_equal(rc.architecture, "XLMRobertaForSequenceClassification");
+    assert_int_equal(rc.num_labels, 3);
+    /* each prefixed head loads alone, strictly, bit-exact; the other heads' tensors are unused */
+    Model q;
+    HeadConfig qh;
+    assert_int_equal(model_load_head_at(dir, HEAD_SEQ_CLS, 2, "heads.qqp.", MODEL_LOAD_STRICT, 0, &q, &qh, &e), 0);
+    assert_int_equal(q.cfg.n_heads, 0); /* model_open: the Model's heads are the ones added */
+    assert_string_equal(qh.prefix, "heads.qqp.");
+    HeadParams qw;
+    model_head_bind(&q, &qh, &qw, NULL);
+    assert_memory_equal(qw.out_w, w[1].out_w, 2 * 128 * sizeof(float));
+    assert_memory_equal(qw.dense_w, w[1].dense_w, 128 * 128 * sizeof(float));
+    assert_int_equal(q.n_unused, 4 + 2 + 2);
+    model_free(&q);
+    assert_int_equal(model_load_head_at(dir, HEAD_TOKEN_CLS, 5, "heads.udpos.", MODEL_LOAD_STRICT, 0, &q, &qh, &e), 0);
+    model_head_bind(&q, &qh, &qw, NULL);
+    assert_memory_equal(qw.out_w, w[2].out_w, 5 * 128 * sizeof(float));
+    model_free(&q);
+    /* the plain head as before */
+    assert_int_equal(model_load_head(dir, HEAD_SEQ_CLS, 0, MODEL_LOAD_STRICT, 0, &q, &qh, &e), 0);
+    assert_int_equal(qh.num_labels, 3);
+    model_head_bind(&q, &qh, &qw, NULL);
+    assert_memory_equal(qw.out_w, w[0].out_w, 3 * 128 * sizeof(float));
+    model_free(&q);
+    /* a prefixed classification head needs its label count (id2label is the plain head's) */
+    assert_int_equal(model_load_head_at(dir, HEAD_SEQ_CLS, 0, "heads.qqp.", MODEL_LOAD_STRICT, 0, &q, &qh, &e), -1);
+    assert_non_null(strstr(e.msg, "number of labels"));
+    /* phase 2 of X-STILTs: encoder-only, every head of the folder dropped and listed */
+    assert_int_equal(model_load_head(dir, HEAD_TOKEN_CLS, 7, MODEL_LOAD_ENCODER_ONLY, 3, &q, &qh, &e), 0);
+    assert_int_equal(q.n_unused, 4 + 4 + 2 + 2);
+    int saw_qqp = 0, saw_plain = 0;
+    for (int i = 0; i < q.n_unused; i++) {
+        saw_qqp |= !strcmp(q.unused[i], "heads.qqp.classifier.out_proj.weight");
+        saw_plain |= !strcmp(q.unused[i], "classifier.out_proj.weight");
+    }
+    assert_true(saw_qqp && saw_plain);
+    assert_int_equal(q.tab.n, q.n_encoder + 2 + 2); /* pooler + the fresh token head */
+    model_free(&q);
+    model_free(&m);
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hf_folders),
         cmocka_unit_test(test_xstilts_folders),
         cmocka_unit_test(test_encoder_only_transfer),
         cmocka_unit_test(test_add_bind),
+        cmocka_unit_test(test_multi_head),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_train_step_via_paramset),
     };

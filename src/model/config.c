@@ -44,6 +44,34 @@ static int get_float(const char *path, json_t *root, const char *key, double def
     return 0;
 }
 
+/* "xstilts_heads": [{"task", "kind", "num_labels", "prefix"}, ...] into cfg->heads. */
+static int config_heads_read(const char *path, json_t *xh, ModelConfig *cfg, XsErr *err) {
+    if (!json_is_array(xh) || json_array_size(xh) < 1 || json_array_size(xh) > MODEL_MAX_HEADS)
+        return err_set(err, path, 0, "field \"xstilts_heads\": expected a list of 1 to %d heads", MODEL_MAX_HEADS);
+    size_t i;
+    json_t *e;
+    json_array_foreach(xh, i, e) {
+        ModelHeadRef *h = &cfg->heads[i];
+        json_t *t = json_object_get(e, "task"), *k = json_object_get(e, "kind"), *n = json_object_get(e, "num_labels"),
+               *p = json_object_get(e, "prefix");
+        if (!json_is_object(e) || !json_is_string(t) || !json_is_string(k) || !json_is_integer(n) || !json_is_string(p) ||
+            strlen(json_string_value(t)) >= sizeof h->task || strlen(json_string_value(k)) >= sizeof h->kind ||
+            strlen(json_string_value(p)) >= sizeof h->prefix || json_integer_value(n) < 0 || json_integer_value(n) > 1000000)
+            return err_set(err, path, 0, "field \"xstilts_heads[%zu]\": expected {\"task\": string, \"kind\": string, "
+                           "\"num_labels\": integer >= 0, \"prefix\": string}", i);
+        snprintf(h->task, sizeof h->task, "%s", json_string_value(t));
+        snprintf(h->kind, sizeof h->kind, "%s", json_string_value(k));
+        snprintf(h->prefix, sizeof h->prefix, "%s", json_string_value(p));
+        h->num_labels = (int)json_integer_value(n);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(cfg->heads[j].task, h->task) || !strcmp(cfg->heads[j].prefix, h->prefix))
+                return err_set(err, path, 0, "field \"xstilts_heads[%zu]\": task \"%s\" or prefix \"%s\" given twice", i,
+                               h->task, h->prefix);
+    }
+    cfg->n_heads = (int)json_array_size(xh);
+    return 0;
+}
+
 int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
     memset(cfg, 0, sizeof *cfg);
     json_error_t je;
@@ -117,6 +145,8 @@ int config_load(const char *path, ModelConfig *cfg, XsErr *err) {
     } else if (get_int(path, root, "num_labels", 0, 0, 1, &cfg->num_labels, err)) {
         goto done;
     }
+    json_t *xh = json_object_get(root, "xstilts_heads");
+    if (xh && !json_is_null(xh) && config_heads_read(path, xh, cfg, err)) goto done;
     json_t *dec = json_object_get(root, "is_decoder");
     if (json_is_true(dec)) { err_set(err, path, 0, "field \"is_decoder\": expected false (xstilts runs encoders only)"); goto done; }
     if (cfg->hidden_size % cfg->num_heads) {
@@ -191,6 +221,13 @@ int config_save(const char *path, const ModelConfig *c, XsErr *err) {
         }
         json_object_set_new(r, "id2label", i2l);
         json_object_set_new(r, "label2id", l2i);
+    }
+    if (c->n_heads > 0) { /* a multi-head folder: every head, the plain one first (docs/HEADS.md) */
+        json_t *a = json_array();
+        for (int i = 0; i < c->n_heads && i < MODEL_MAX_HEADS; i++)
+            json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:s}", "task", c->heads[i].task, "kind", c->heads[i].kind,
+                                               "num_labels", c->heads[i].num_labels, "prefix", c->heads[i].prefix));
+        json_object_set_new(r, "xstilts_heads", a);
     }
     /* "dtype" is what transformers >= 4.56 writes, "torch_dtype" what older versions read */
     json_object_set_new(r, "dtype", json_string("float32"));

@@ -6,6 +6,16 @@
 
 typedef enum { ARCH_XLMR = 0, ARCH_BERT = 1 } ModelArch; /* xlm-roberta and roberta -> ARCH_XLMR */
 
+/* One head of a multi-head folder (a multi-task training job): config.json "xstilts_heads" (docs/HEADS.md). */
+#define MODEL_MAX_HEADS 32
+typedef struct ModelHeadRef {
+    char task[48];            /* the task it was trained on ("mnli") */
+    char kind[24];            /* heads.h head_kind_name ("seq_cls", "multiple_choice", ...) */
+    int num_labels;           /* SEQ_CLS / TOKEN_CLS classes, MULTIPLE_CHOICE choices; 0 for SPAN_QA / MLM */
+    char prefix[48];          /* table-name prefix of its tensors: "" = HF's plain names (config.json's class and
+                               * id2label describe that head), "heads.qqp." = the others */
+} ModelHeadRef;
+
 typedef struct ModelConfig {
     ModelArch arch;
     char model_type[32];      /* as written in config.json ("xlm-roberta", "roberta", "bert") */
@@ -30,6 +40,10 @@ typedef struct ModelConfig {
     const char *const *label_names; /* (num_labels) names config_save writes in id2label / label2id instead of
                                * HF's generic "LABEL_i" (a task's labels: tasks/taskdata.h); not owned; NULL =
                                * LABEL_i. config_load leaves it NULL (tasks/predict.c checks the names) */
+    int n_heads;              /* > 0: a multi-head folder, heads[] = config.json "xstilts_heads" (config_save writes it
+                               * only then, so one-head folders are unchanged); 0: one head (the class) or none.
+                               * model_open clears it (a Model's heads are the ones added); train/job.c sets it */
+    ModelHeadRef heads[MODEL_MAX_HEADS];
 } ModelConfig;
 
 /* Reads dir/config.json. Errors name the file and the missing/bad field. */

@@ -29,6 +29,10 @@ typedef struct HeadConfig {
                           * weights are (1,C) whatever K); SPAN_QA: 2; MLM: the vocabulary size V */
     float dropout;       /* HF's classifier_dropout (None -> hidden_dropout_prob); QA and MLM have none */
     float ln_eps;        /* MLM's LayerNorm: config.layer_norm_eps */
+    char prefix[48];     /* table-name prefix of the head's own (non-base) tensors in a Model: "" = HF's plain
+                          * names ("classifier.dense.weight"); "heads.qqp." = a further head of a multi-head
+                          * model ("heads.qqp.classifier.dense.weight"). head_config sets ""; model_head.h uses
+                          * it, the math here does not */
 } HeadConfig;
 
 /* The HF defaults for a head on a model of config cfg: dropout = hidden_dropout, ln_eps = layer_norm_eps,

@@ -189,6 +189,8 @@ int model_open(const char *dir, Model *m, XsErr *err) {
     int pooler = st_find(&st, pw) && st_find(&st, pb);
     st_close(&st);
     memset(cfg.architecture, 0, sizeof cfg.architecture); /* the table holds no head yet (model_add_head names it); num_labels stays */
+    cfg.n_heads = 0; /* the same for a multi-head folder's list (train/job.c sets a Model's) */
+    memset(cfg.heads, 0, sizeof cfg.heads);
     model_init(m, &cfg, pooler);
     m->has_pooler = pooler;
     snprintf(m->dir, sizeof m->dir, "%s", dir);

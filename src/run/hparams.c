@@ -1,6 +1,7 @@
 /* hparams.c — study defaults per task, the strict JSON override, the canonical JSON, and locating a JSON path
  * in the config's text (jansson keeps no positions of values, so the text is scanned again along the path). */
 #include "run/hparams.h"
+#include "train/defaults.h"
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,44 +10,31 @@
 #include <string.h>
 
 void hparams_defaults(HParams *h, HpRole role, const char *task, TaskType type) {
+    TaskDefaults d; /* the one table: train/defaults.h */
+    train_defaults(&d, role == HP_INTERMEDIATE ? TRAIN_ROLE_INTERMEDIATE : TRAIN_ROLE_TARGET, task, type);
     memset(h, 0, sizeof *h);
     h->train = train_config_defaults();
-    h->train.lr = 1e-5;
-    h->train.warmup_ratio = 0.1;
-    h->train.weight_decay = 0.01;
-    h->train.max_grad_norm = 1.0;
-    h->train.batch = 4;
-    h->train.accum = 8;
+    h->train.lr = d.lr;
+    h->train.warmup_ratio = d.warmup_ratio;
+    h->train.weight_decay = d.weight_decay;
+    h->train.max_grad_norm = d.max_grad_norm;
+    h->train.batch = d.batch;
+    h->train.accum = d.accum;
+    h->train.epochs = d.epochs;
     h->train.max_steps = 0;
     h->train.shuffle = 1;
     h->train.dropout = 1;
-    h->adam_eps = 1e-8;
-    h->max_len = 256;
-    h->qa_max_len = 384;
-    h->doc_stride = 128;
-    h->max_query_len = 64;
-    h->eval_every = 1000;
-    h->eval_examples = 500;
-    h->patience = 30;
+    h->adam_eps = d.adam_eps;
+    h->max_len = d.max_len;
+    h->qa_max_len = d.qa_max_len;
+    h->doc_stride = d.doc_stride;
+    h->max_query_len = d.max_query_len;
+    h->eval_every = d.eval_every;
+    h->eval_examples = d.eval_examples;
+    h->patience = d.patience;
     h->restore_best = 1;
     h->layer = -1;
     h->pool_cls = 0;
-    if (role == HP_INTERMEDIATE) {
-        h->train.epochs = 3;
-        h->eval_every = 0; /* phase 1 runs its epochs; no early stopping (jiant's simple API) */
-        return;
-    }
-    if (type == TASK_SPAN_QA) {
-        h->train.accum = 4;
-        h->max_len = 384;
-    }
-    if (type == TASK_RETRIEVAL) h->max_len = 512;
-    const char *t = task ? task : "";
-    if (!strcmp(t, "xnli")) h->train.epochs = 2;
-    else if (!strcmp(t, "pawsx")) h->train.epochs = 5;
-    else if (type == TASK_TAGGING) h->train.epochs = 10;
-    else if (type == TASK_SPAN_QA) h->train.epochs = 2;
-    else h->train.epochs = 3;
 }
 
 /* ---- locating a path in the text ---- */

@@ -354,6 +354,30 @@ int predict_load_model(const char *dir, const TaskData *td, Model *m, HeadConfig
     if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path) return err_set(err, dir, 0, "path too long");
     ModelConfig cfg;
     if (config_load(path, &cfg, err)) return -1;
+    if (cfg.n_heads > 0) { /* a multi-head folder (a multi-task job): the task's own head */
+        const ModelHeadRef *h = NULL;
+        char list[512] = "";
+        size_t k = 0;
+        for (int i = 0; i < cfg.n_heads; i++) {
+            if (!strcmp(cfg.heads[i].task, td->task->name)) h = &cfg.heads[i];
+            if (k < sizeof list) k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", cfg.heads[i].task);
+        }
+        if (!h)
+            return err_set(err, path, 0, "a multi-task folder with heads for %s (\"xstilts_heads\"); none for task %s", list,
+                           td->task->name);
+        HeadKind kind;
+        if (head_parse(h->kind, &kind) || kind != td->head)
+            return err_set(err, path, 0, "\"xstilts_heads\": task %s's head is a %s head, the task needs %s", h->task,
+                           h->kind, head_kind_name(td->head));
+        if ((kind == HEAD_SEQ_CLS || kind == HEAD_TOKEN_CLS) && (size_t)h->num_labels != td->nlabels)
+            return err_set(err, path, 0, "\"xstilts_heads\": task %s's head has %d labels, task %s has %zu", h->task,
+                           h->num_labels, td->task->name, td->nlabels);
+        if (h->prefix[0]) {
+            int K = kind == HEAD_SEQ_CLS || kind == HEAD_TOKEN_CLS || kind == HEAD_MULTIPLE_CHOICE ? (int)td->nlabels : 0;
+            return model_load_head_at(dir, kind, K, h->prefix, MODEL_LOAD_STRICT, 0, m, hc, err);
+        }
+        /* the plain head: config.json's class and id2label describe it, checked below */
+    }
     model_head_class(&cfg, td->head, want, sizeof want);
     if (!cfg.architecture[0])
         return err_set(err, dir, 0, "the folder has no task head (config.json names the base model); task %s needs a "

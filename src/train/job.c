@@ -1,6 +1,7 @@
-/* job.c — a training job (job.h): specs → data (taskdata / MLM lines) → model (encoder + one head per kind) →
+/* job.c — a training job (job.h): specs → data (taskdata / MLM lines) → model (encoder + one head per task) →
  * trainer with checkpoints, dev evaluation (predict + predict_score) and resume → final model in OUT. */
 #include "train/job.h"
+#include "train/defaults.h"
 #include "core/mem.h"
 #include "core/seal.h"
 #include "core/util.h"
@@ -19,16 +20,18 @@
 #include <unistd.h>
 
 void job_spec_defaults(JobSpec *s) {
+    TaskDefaults d; /* the study's loop settings: a target's (train/defaults.h) */
+    train_defaults(&d, TRAIN_ROLE_TARGET, NULL, TASK_CLASSIFICATION);
     memset(s, 0, sizeof *s);
     s->cfg = train_config_defaults();
-    s->cfg.batch = 4;
-    s->cfg.accum = 8;
-    s->cfg.epochs = 3;
-    s->cfg.eval_every = 1000;
-    s->cfg.patience = 30;
+    s->cfg.batch = d.batch;
+    s->cfg.accum = d.accum;
+    s->cfg.epochs = d.epochs;
+    s->cfg.eval_every = d.eval_every;
+    s->cfg.patience = d.patience;
     s->cfg.save_every = 1000;
     s->cfg.keep = 2;
-    s->dev_examples = 500;
+    s->dev_examples = (size_t)d.eval_examples;
     s->sampler = SAMPLER_PROPORTIONAL;
     s->temperature = 1.0;
 }
@@ -53,19 +56,17 @@ int job_task_defaults(const char *task, TrainConfig *cfg, int *max_len, XsErr *e
         trainable_list(list, sizeof list);
         return err_set(err, NULL, 0, "unknown task '%s' for training (expected %s or mlm)", task, list);
     }
-    int qa = t && task_head_kind(t) == HEAD_SPAN_QA;
-    cfg->lr = 1e-5;
-    cfg->warmup_ratio = 0.1;
-    cfg->batch = 4;
-    cfg->accum = qa ? 4 : 8;
-    int epochs = 3; /* jiant's simple API for the intermediate tasks and MLM */
-    if (!strcmp(task, "xnli")) epochs = 2;
-    else if (!strcmp(task, "pawsx")) epochs = 5;
-    else if (!strcmp(task, "udpos") || !strcmp(task, "panx")) epochs = 10;
-    else if (qa && (t->xtreme_langs || !strcmp(task, "squad"))) epochs = 2;
-    cfg->epochs = epochs;
+    TaskDefaults d; /* the one table: train/defaults.h, in the role the task has alone */
+    train_defaults(&d, train_task_role(task), task, t ? t->type : TASK_MLM);
+    cfg->lr = d.lr;
+    cfg->warmup_ratio = d.warmup_ratio;
+    cfg->weight_decay = d.weight_decay;
+    cfg->max_grad_norm = d.max_grad_norm;
+    cfg->batch = d.batch;
+    cfg->accum = d.accum;
+    cfg->epochs = d.epochs;
     cfg->max_steps = 0;
-    *max_len = t ? t->max_len : FEAT_MAX_LEN;
+    *max_len = train_task_role(task) == TRAIN_ROLE_INTERMEDIATE && t && t->type == TASK_SPAN_QA ? d.qa_max_len : d.max_len;
     return 0;
 }
 
@@ -88,7 +89,6 @@ typedef struct JobTask {
     const FeatRows *rows;
     HeadKind kind;
     int num_labels;
-    int head;               /* index of the head (first task of its kind) */
 } JobTask;
 
 typedef struct Job {
@@ -96,7 +96,7 @@ typedef struct Job {
     JobResult *r;
     int n;
     JobTask t[XS_MAX_TASKS];
-    HeadConfig hc[XS_MAX_TASKS];  /* per task (shared heads: equal) */
+    HeadConfig hc[XS_MAX_TASKS];  /* per task: its own head */
     Tokenizer *tok;
     char copy[8][4200];
     const char *copy_list[9];
@@ -201,33 +201,39 @@ static int job_load_data(Job *j, int max_len, XsErr *err) {
              ts->dev ? ", dev " : "", ts->dev ? ts->dev : "", ts->dev ? "" : ", no dev file");
         if (t->has_dev) note(s, "%s: evaluating on the first %zu dev examples", ts->name, t->dev.n);
     }
-    /* one head per kind: tasks of a kind share it (jiant's shared heads), so they need the same label count */
-    for (int i = 0; i < s->ntasks; i++) {
-        j->t[i].head = i;
-        for (int k = 0; k < i; k++)
-            if (j->t[k].kind == j->t[i].kind) {
-                if (j->t[k].num_labels != j->t[i].num_labels)
-                    return err_set(err, NULL, 0, "tasks %s and %s need two %s heads (%d and %d labels); xstilts shares "
-                                   "one head per kind, so tasks of one kind need the same label count",
-                                   s->tasks[k].name, s->tasks[i].name, head_kind_name(j->t[i].kind),
-                                   j->t[k].num_labels, j->t[i].num_labels);
-                j->t[i].head = j->t[k].head;
-                break;
-            }
-    }
     return 0;
 }
 
-/* Registers the heads (first task of each kind) in m; fills j->hc. */
+/* The name prefix of task i's head: the first task's under HF's plain names (the folder's class), every other one
+ * under "heads.<task>." (docs/HEADS.md, "Several heads in one model"). */
+static void head_prefix(const JobSpec *s, int i, char *buf, size_t cap) {
+    if (i == 0) buf[0] = 0;
+    else snprintf(buf, cap, "heads.%s.", s->tasks[i].name);
+}
+
+/* Registers one head per task (jiant: every task its own head) in m, fills j->hc; a multi-task model lists its heads
+ * in m->cfg.heads (config.json "xstilts_heads"), so that predict finds each task's head. */
 static int job_add_heads(Job *j, Model *m, XsErr *err) {
-    for (int i = 0; i < j->s->ntasks; i++) {
+    const JobSpec *s = j->s;
+    for (int i = 0; i < s->ntasks; i++) {
         JobTask *t = &j->t[i];
-        if (t->head != i) {
-            j->hc[i] = j->hc[t->head];
-            continue;
-        }
         head_config(&j->hc[i], &m->cfg, t->kind, t->num_labels);
-        if (model_add_head(m, &j->hc[i], err)) return -1;
+        if (strlen(s->tasks[i].name) + 8 > sizeof j->hc[i].prefix)
+            return err_set(err, NULL, 0, "task name %s too long for a head name", s->tasks[i].name);
+        head_prefix(s, i, j->hc[i].prefix, sizeof j->hc[i].prefix);
+        if (model_add_head(m, &j->hc[i], err)) return err_prefix(err, "task %s: ", s->tasks[i].name);
+    }
+    m->cfg.n_heads = 0;
+    if (s->ntasks > 1) {
+        for (int i = 0; i < s->ntasks && i < MODEL_MAX_HEADS; i++) {
+            ModelHeadRef *h = &m->cfg.heads[i];
+            memset(h, 0, sizeof *h);
+            snprintf(h->task, sizeof h->task, "%s", s->tasks[i].name);
+            snprintf(h->kind, sizeof h->kind, "%s", head_kind_name(j->hc[i].kind));
+            h->num_labels = j->hc[i].kind == HEAD_SPAN_QA || j->hc[i].kind == HEAD_MLM ? 0 : j->hc[i].num_labels;
+            snprintf(h->prefix, sizeof h->prefix, "%s", j->hc[i].prefix);
+        }
+        m->cfg.n_heads = s->ntasks < MODEL_MAX_HEADS ? s->ntasks : MODEL_MAX_HEADS;
     }
     return 0;
 }
@@ -497,7 +503,7 @@ int train_job(const JobSpec *s, JobResult *r, XsErr *err) {
     for (int i = 0; i < s->ntasks; i++) {
         memset(&tasks[i], 0, sizeof tasks[i]);
         tasks[i].name = s->tasks[i].name;
-        tasks[i].head = s->tasks[j->t[i].head].name;
+        tasks[i].head = s->tasks[i].name; /* every task its own head */
         tasks[i].data = s->tasks[i].train;
         tasks[i].hc = j->hc[i];
         tasks[i].rows = j->t[i].rows;

@@ -1,7 +1,8 @@
 /* job.h — one training job as a library call (what `xstilts train` and `xstilts run` both call): task specs
  * (registry name or "mlm", training file, dev file) + a model folder + an output folder → data read and
- * featurized (tasks/taskdata.h), the model's encoder with one fresh head per head kind (any head of the folder
- * dropped and listed: encoder-only transfer), the multi-task trainer with checkpoints under OUT, evaluation on the
+ * featurized (tasks/taskdata.h), the model's encoder with one fresh head per task (the first task's under HF's plain
+ * names, every other under "heads.<task>.", listed in config.json's "xstilts_heads"; any head of the folder dropped
+ * and listed: encoder-only transfer), the multi-task trainer with checkpoints under OUT, evaluation on the
  * first dev examples with predict_score's major metric, resume from OUT's newest checkpoint, and the final model
  * (the best evaluation's weights) written to OUT in HF layout with the tokenizer files. Nothing here prints:
  * messages go to the note callback. */
@@ -48,12 +49,13 @@ typedef struct JobSpec {
     void *note_ctx;
 } JobSpec;
 
-/* Zeroed spec with cfg = train_config_defaults() plus the study's loop settings: eval every 1000 updates,
- * patience 30, dev 500, a checkpoint every 1000 updates, keep 2. */
+/* Zeroed spec with cfg = train_config_defaults() plus the study's loop settings (a target's, train/defaults.h): 4 x 8,
+ * 3 epochs, eval every 1000 updates, patience 30, dev 500; a checkpoint every 1000 updates, keep 2. */
 void job_spec_defaults(JobSpec *s);
-/* The study's hyperparameters for a task (notes §1.4) into *cfg and *max_len: lr 1e-5, warm-up 0.1, batch 4 x
- * accum 8 (QA: 4 x 4); epochs xnli 2, pawsx 5, udpos / panx 10, XTREME QA and squad 2, the English intermediate
- * tasks and mlm 3; max_len 256 (QA 384). Unknown task: an error listing the known ones. */
+/* The study's hyperparameters for a task (notes §1.4; the table of train/defaults.h in the role the task has alone,
+ * train_task_role) into *cfg and *max_len: lr 1e-5, warm-up 0.1; targets (XTREME's trained tasks, squad) 4 x 8 (QA
+ * 4 x 4), epochs xnli 2, pawsx 5, udpos / panx 10, QA 2, max_len 256 (QA 384); the English intermediate tasks and
+ * mlm 4 x 8, 3 epochs, max_len 256 (span QA 384). Unknown task: an error listing the known ones. */
 int job_task_defaults(const char *task, TrainConfig *cfg, int *max_len, XsErr *err);
 
 typedef struct JobEval {
@@ -78,8 +80,7 @@ typedef struct JobResult {
 
 /* Runs the job. Returns 0 (OUT holds the final model and result.json), TRAIN_STOPPED (cfg.stop was raised: a
  * checkpoint of the last finished update is in OUT, run again with resume = 1), or -1 with err set: an unknown
- * task, a missing / malformed file (named, with line), two tasks needing two different heads of one kind (xstilts
- * shares a head per kind: same label count required), OUT holding a run while resume = 0, a checkpoint of other
+ * task, a missing / malformed file (named, with line), OUT holding a run while resume = 0, a checkpoint of other
  * tasks / heads / settings (naming its xstilts.json and the field), a corrupt checkpoint (naming the file). On
  * error nothing in OUT is overwritten. *r is filled in every case (free with job_result_free). */
 int train_job(const JobSpec *s, JobResult *r, XsErr *err);

@@ -56,7 +56,7 @@ static const char *feat_kind_name(FeatKind k) {
 
 static int same_head(const HeadConfig *a, const HeadConfig *b) {
     return a->kind == b->kind && a->arch == b->arch && a->C == b->C && a->num_labels == b->num_labels &&
-           a->dropout == b->dropout && a->ln_eps == b->ln_eps;
+           a->dropout == b->dropout && a->ln_eps == b->ln_eps && !strcmp(a->prefix, b->prefix);
 }
 
 /* Checks one task's rows against its head (the one-task trainer's checks), err prefixed by the caller. */
