@@ -12,7 +12,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts bench [--what LIST] [--arch xlmr|bert|both] [--size NAME] [--vocab N]\n"
-            "                     [--batch N] [--seq N] [--train-batch N] [--train-seq N] [--reps N] [--json]\n\n"
+            "                     [--batch N] [--seq N] [--train-batch N] [--train-seq N] [--reps N] [--warmup N]\n"
+            "                     [--json]\n\n"
             "Checks the fast kernels against the reference path (a tiny encoder, forward and backward, and the\n"
             "GEMM backend's own validation; exit 1 when they disagree), then measures, on a randomly initialised\n"
             "model built in memory, every token real (no padding), with OMP_NUM_THREADS threads:\n"
@@ -30,12 +31,13 @@ static void usage(FILE *f) {
             "  --batch N --seq N inference shape (default 32 x 128); gemm uses batch*seq rows\n"
             "  --train-batch N --train-seq N   training shape (default 8 x 128)\n"
             "  --reps N          timed repetitions (default 3)\n"
+            "  --warmup N        untimed repetitions before them, inference / training (default 1)\n"
             "  --json            one JSON object per measurement on stdout instead of the table\n");
 }
 
 int cmd_bench(int argc, char **argv) {
     const char *what = "gemm,infer,train", *arch_s = "xlmr", *size = "base", *v;
-    long vocab = 0, batch = 32, seq = 128, tbatch = 8, tseq = 128, reps = 3;
+    long vocab = 0, batch = 32, seq = 128, tbatch = 8, tseq = 128, reps = 3, warmup = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (arg_flag(argv, i, "--help") || arg_flag(argv, i, "-h")) { usage(stdout); return 0; }
@@ -48,6 +50,7 @@ int cmd_bench(int argc, char **argv) {
         else if (arg_long(argc, argv, &i, "--train-batch", &tbatch)) {}
         else if (arg_long(argc, argv, &i, "--train-seq", &tseq)) {}
         else if (arg_long(argc, argv, &i, "--reps", &reps)) {}
+        else if (arg_long(argc, argv, &i, "--warmup", &warmup)) {}
         else if (arg_flag(argv, i, "--json")) json = 1;
         else arg_unknown("bench", argv[i]);
     }
@@ -70,6 +73,7 @@ int cmd_bench(int argc, char **argv) {
     if (batch < 1 || batch > 4096 || tbatch < 1 || tbatch > 4096) usage_error("--batch / --train-batch: expected 1..4096");
     if (seq < 4 || seq > 4096 || tseq < 4 || tseq > 4096) usage_error("--seq / --train-seq: expected 4..4096");
     if (reps < 1 || reps > 1000) usage_error("--reps: expected 1..1000");
+    if (warmup < 0 || warmup > 1000) usage_error("--warmup: expected 0..1000");
     if (vocab != 0 && (vocab < 8 || vocab > 10000000)) usage_error("--vocab: expected 8..10000000");
 
     XsErr err = {0};
@@ -92,8 +96,8 @@ int cmd_bench(int argc, char **argv) {
 
     if (do_gemm) {
         BenchGemm g[9];
-        if (bench_gemm((int)(batch * seq), strcmp(size, "large") ? 768 : 1024, strcmp(size, "large") ? 3072 : 4096,
-                       (int)reps, g, &err)) {
+        int gc = !strcmp(size, "large") ? 1024 : !strcmp(size, "small") ? 384 : !strcmp(size, "tiny") ? 128 : 768;
+        if (bench_gemm((int)(batch * seq), gc, 4 * gc, (int)reps, g, &err)) {
             fprintf(stderr, "xstilts bench: %s\n", err.msg);
             return 1;
         }
@@ -133,7 +137,7 @@ int cmd_bench(int argc, char **argv) {
             if ((part == 0 && !do_infer) || (part == 1 && !do_train)) continue;
             BenchModelOpts o = {.arch = a, .size = size, .vocab = vocab ? (int)vocab : a == 0 ? 250002 : 119547,
                                 .batch = (int)(part ? tbatch : batch), .seq = (int)(part ? tseq : seq),
-                                .reps = (int)reps, .warmup = 1, .seed = 1};
+                                .reps = (int)reps, .warmup = (int)warmup, .seed = 1};
             BenchRun r;
             if ((part ? bench_train : bench_infer)(&o, &r, &err)) {
                 fprintf(stderr, "xstilts bench: %s\n", err.msg);
