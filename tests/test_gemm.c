@@ -2,9 +2,11 @@
  * its own start-up validation; gemm_sgemm / gemm_tiled / gemm_whole agree with a double-accumulated triple
  * loop on every transpose pair with wide leading dimensions, alpha and beta, inside and outside parallel
  * regions; gemm_tiled gives the same bits with 1 and 2 threads; and a backend whose result is wrong (test
- * hook) is detected, named in one warning, and replaced by OpenBLAS (or the reference loops). */
+ * hook) is detected, named in one warning, and replaced by OpenBLAS (or the reference loops); bench_validate
+ * (xstilts bench's check) passes on the fast path and reports a fallback. */
 #include "testutil.h"
 #include "kernels/gemm.h"
+#include "bench/bench.h"
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -132,12 +134,31 @@ static void test_fallback_on_wrong_backend(void **state) {
     assert_null(strstr(gemm_warnings(), "disagrees"));
 }
 
+/* xstilts bench's check: the fast path agrees with the reference on a tiny encoder, and after a wrong backend
+ * is replaced the check still passes and carries the warning. */
+static void test_bench_validate(void **state) {
+    (void)state;
+    BenchCheck ck;
+    XsErr e = {0};
+    assert_int_equal(bench_validate(&ck, &e), 0);
+    assert_string_equal(ck.backend, gemm_backend_built());
+    assert_true(ck.hidden_err < 1e-4 && ck.grad_err < 1e-4);
+    gemm_test_corrupt(1);
+    gemm_revalidate();
+    gemm_test_corrupt(0);
+    assert_int_equal(bench_validate(&ck, &e), 0);
+    assert_string_not_equal(ck.backend, gemm_backend_built());
+    assert_non_null(strstr(ck.warnings, "disagrees with the reference"));
+    gemm_revalidate();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_selected_backend_valid),
         cmocka_unit_test(test_products),
         cmocka_unit_test(test_tiled_thread_independent),
         cmocka_unit_test(test_fallback_on_wrong_backend),
+        cmocka_unit_test(test_bench_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
