@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # compare.sh — `xstilts bench` side by side with its anchors, same shapes, same run, interleaved rounds
-# (each round: xstilts, ONNX Runtime, PyTorch default, PyTorch OMP_WAIT_POLICY=PASSIVE, for every work item),
+# (each round, for every work item: xstilts, ONNX Runtime, PyTorch; each libgomp system with both wait policies),
 # one process per measurement (its own peak RSS), medians over ROUNDS >= 3; prints the issue-13 table with
-# the ratios xstilts / anchor. PyTorch counts with the better of its two wait policies (per round).
+# the ratios xstilts / anchor (tools/compare_table.py). xstilts and PyTorch (both libgomp) run with the default
+# wait policy and with OMP_WAIT_POLICY=PASSIVE and count with the better of the two per round.
 #
 # Env: PY (python with torch + transformers [+ onnxruntime, onnx]; default tools/.venv/bin/python),
 #      XS (default build/xstilts), ROUNDS (3), THREADS (2), REPS (timed repetitions per process, 1),
@@ -34,11 +35,12 @@ echo "# compare.sh $(date -u +%FT%TZ): $(nproc) cores, $(grep -m1 'model name' /
 
 # record LABEL JSON: one line of raw.jsonl with the system label and the load average at its end
 record() { echo "{\"system\": \"$1\", \"load\": $(cut -d' ' -f1 /proc/loadavg), \"r\": $2}" >>"$RAW"; }
-xs_run() { # mode arch batch seq
+xs_run() { # label env mode arch batch seq
+  local label=$1 envs=$2; shift 2
   local what=$1 js
-  js=$(OMP_NUM_THREADS=$THREADS "$XS" bench --json --what "$what" --arch "$2" --size "$SIZE" \
+  js=$(env $envs OMP_NUM_THREADS=$THREADS "$XS" bench --json --what "$what" --arch "$2" --size "$SIZE" \
         --batch "$3" --seq "$4" --train-batch "$3" --train-seq "$4" --reps "$REPS" | grep "\"kind\": \"$what\"")
-  record xstilts "$js"
+  record "$label" "$js"
 }
 py_run() { # system env... -- args
   local sys=$1; shift
@@ -54,7 +56,8 @@ for r in $(seq 1 "$ROUNDS"); do
     mode=${w%-*}; arch=${w#*-}
     if [ "$mode" = infer ]; then b=$BATCH; s=$SEQ; else b=$TBATCH; s=$TSEQ; fi
     echo "round $r: $w ($b x $s)  load $(cut -d' ' -f1 /proc/loadavg)"
-    xs_run "$mode" "$arch" "$b" "$s"
+    xs_run xstilts-default "" "$mode" "$arch" "$b" "$s"
+    xs_run xstilts-passive OMP_WAIT_POLICY=PASSIVE "$mode" "$arch" "$b" "$s"
     if [ "$mode" = infer ] && [ "$HAVE_ORT" = 1 ]; then
       py_run ort -- --engine ort --mode infer --arch "$arch" --batch "$b" --seq "$s" --cache "$OUT/onnx"
     fi
@@ -65,40 +68,6 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# The table: medians per (work, system); PyTorch = per round the better policy, then the median.
-"$PY" - "$RAW" <<'EOF'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-def key(r):
-    x = r["r"]
-    mode = x.get("kind", x.get("mode"))
-    return mode, x["arch"], x["batch"], x["seq"]
-work = {}
-for r in rows:
-    work.setdefault(key(r), {}).setdefault(r["system"], []).append(r)
-print()
-print("| work | system | tokens/s (median) | rounds | peak RSS MiB (median) | ratio xstilts / system | load during |")
-print("|---|---|---|---|---|---|---|")
-for k, systems in work.items():
-    mode, arch, b, s = k
-    name = f"{'inference' if mode == 'infer' else 'training step'}, {'XLM-R' if arch == 'xlmr' else 'BERT'}-shape, {b} x {s}"
-    pt = []
-    d, p = systems.get("torch-default", []), systems.get("torch-passive", [])
-    for i in range(max(len(d), len(p))):
-        c = [x for x in (d[i:i+1] + p[i:i+1])]
-        pt.append(max(c, key=lambda x: x["r"]["tokens_per_s"]))
-    show = {"xstilts": systems.get("xstilts", []), "ONNX Runtime": systems.get("ort", []), "PyTorch (best policy)": pt}
-    med = {n: statistics.median([x["r"]["tokens_per_s"] for x in v]) for n, v in show.items() if v}
-    for n, v in show.items():
-        if not v:
-            continue
-        rss = statistics.median([x["r"]["peak_rss_mb"] for x in v])
-        loads = [x["load"] for x in v]
-        ratio = "" if n == "xstilts" or "xstilts" not in med else f"{med['xstilts'] / med[n]:.2f}x"
-        ver = v[0]["r"].get("version", "")
-        print(f"| {name} | {n} {ver} | {med[n]:.0f} | {len(v)} | {rss:.0f} | {ratio} | {min(loads):.1f}-{max(loads):.1f} |")
-        if n != "xstilts" and "xstilts" in med:
-            rx = statistics.median([x["r"]["peak_rss_mb"] for x in show["xstilts"]])
-            print(f"|  | peak RSS xstilts / {n} | | | {rx / rss:.2f}x | | |")
-EOF
+# The table: medians per (work, system); each system with two wait policies counts with the better per round.
+"$PY" tools/compare_table.py "$RAW"
 echo "raw: $RAW"
