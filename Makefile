@@ -15,6 +15,26 @@ ifeq ($(MODE),ubsan)
   B     := build/ubsan
   SAN   := -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 endif
+# The sgemm backend (src/kernels/gemm.h; measured in docs/BENCHMARKS.md): dnnl (oneDNN's dnnl_sgemm, Debian
+# libdnnl-dev; the default), openblas (the OpenBLAS linked anyway), blis (Debian libblis-dev, OpenMP variant).
+# A non-default backend builds into its own folder, $(B)/gemm-<name>, so objects never mix.
+GEMM    ?= dnnl
+ifeq ($(GEMM),dnnl)
+  GEMM_DEF  := -DXS_GEMM_DNNL
+  GEMM_LIBS := -ldnnl
+  GEMM_HDR  := oneapi/dnnl/dnnl.h
+  GEMM_DEB  := libdnnl-dev
+else ifeq ($(GEMM),blis)
+  GEMM_DEF  := -DXS_GEMM_BLIS
+  GEMM_LIBS := -lblis
+  GEMM_HDR  := blis.h
+  GEMM_DEB  := libblis-dev libblis4-openmp
+  B     := $(B)/gemm-blis
+else ifeq ($(GEMM),openblas)
+  B     := $(B)/gemm-openblas
+else
+  $(error GEMM=$(GEMM): expected dnnl, openblas or blis)
+endif
 OPT     ?= -O2
 ARCH    ?=
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -31,9 +51,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Ours; the user's CFLAGS / CPPFLAGS / LDFLAGS (command line or environment) are never overwritten:
 # they come after ours on every command line, so theirs win where they conflict (make CFLAGS=-O3).
-XS_CFLAGS  := $(WARN) $(OPT) -g $(ARCH) -fopenmp -D_GNU_SOURCE -Isrc $(SAN)
+XS_CFLAGS  := $(WARN) $(OPT) -g $(ARCH) -fopenmp -D_GNU_SOURCE -Isrc $(SAN) $(GEMM_DEF)
 XS_LDFLAGS := -fopenmp $(SAN)
-LDLIBS   = $(PKG_LIBS) -lm
+LDLIBS   = $(PKG_LIBS) $(GEMM_LIBS) -lm
 
 # src/dist/dist_mpi.c is not in the library: the archive has dist_single.o (one process); the MPI programs
 # (build/xstilts-mpi, build/tests/mpi_*) link dist_mpi.o ahead of the archive, which defines every dist_*
@@ -85,10 +105,10 @@ help:
 	@echo "make fuzz-run   run each fuzz target FUZZ_SECONDS (default 60) from its corpus; logs in build/fuzz/logs/"
 	@echo "make clean      remove build/"
 	@echo "make MPI=1      also build/xstilts-mpi (Open MPI; run it under mpirun, docs/SCALING.md)"
-	@echo "variables: MODE=release|asan|ubsan MPI=1 WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
+	@echo "variables: GEMM=dnnl|openblas|blis (sgemm backend, default dnnl) MODE=release|asan|ubsan MPI=1 WERROR=1 ARCH=-march=native OPT=-O3 V=1 (compiler lines); CFLAGS/LDFLAGS are appended"
 
 deps:
-	@bash scripts/install-deps.sh
+	@GEMM=$(GEMM) bash scripts/install-deps.sh
 
 # Fails with the names of the pkg-config packages that are missing (no installing here).
 define PKGCHECK
@@ -97,6 +117,9 @@ define PKGCHECK
 	if [ -n "$$missing" ]; then \
 	  echo "xstilts: pkg-config cannot find:$$missing. Run 'make deps' to install them (scripts/install-deps.sh, apt-get)," >&2; \
 	  echo "         or install them yourself (Debian: libopenblas-openmp-dev libjansson-dev libutf8proc-dev libcmocka-dev; MPI=1: libopenmpi-dev openmpi-bin)." >&2; \
+	  exit 1; fi; \
+	if [ -n "$(GEMM_HDR)" ] && ! echo '#include <$(GEMM_HDR)>' | $(CC) -E -x c - >/dev/null 2>&1; then \
+	  echo "xstilts: GEMM=$(GEMM) needs $(GEMM_HDR) (Debian: $(GEMM_DEB)). Run 'make deps' or build with GEMM=openblas." >&2; \
 	  exit 1; fi
 endef
 pkgcheck:
@@ -148,7 +171,7 @@ $(B)/fuzz-replay/replay_%: fuzz/%.c fuzz/common.c fuzz/replay.c fuzz/fuzz.h $(B)
 FUZZ_CC      ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null || echo clang)
 FB           := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Wno-unknown-pragmas -O1 -g -fopenmp -D_GNU_SOURCE -Isrc $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -Wno-unknown-pragmas -O1 -g -fopenmp -D_GNU_SOURCE -Isrc $(FUZZ_SAN) $(GEMM_DEF)
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(FB)/obj/%.o)
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FB)/%)
 FUZZ_SECONDS ?= 60
@@ -164,7 +187,7 @@ $(FB)/libxstilts.a: $(FUZZ_LIB_OBJ)
 	$(Q)ar rcs $@ $^
 
 $(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/common.c fuzz/fuzz.h $(FB)/libxstilts.a
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Ifuzz -o $@ $< fuzz/common.c $(FB)/libxstilts.a $(PKG_LIBS) -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -Ifuzz -o $@ $< fuzz/common.c $(FB)/libxstilts.a $(PKG_LIBS) $(GEMM_LIBS) -lm
 
 # Each target FUZZ_SECONDS from a working corpus seeded with fuzz/corpus/<target> (new inputs stay in
 # build/fuzz/corpus/<target>; crashes go to build/fuzz/crashes/). FUZZ_TARGETS=... picks some.
@@ -176,7 +199,7 @@ fuzz-run: fuzz
 # first (one of the README's two commands), then runs `check` in a fresh make (so pkg-config is asked
 # after the install).
 test:
-	@bash scripts/install-deps.sh
+	@GEMM=$(GEMM) bash scripts/install-deps.sh
 	@$(MAKE) --no-print-directory check
 check: $(TEST_BIN) $(B)/xstilts $(FUZZ_REPLAY) $(CHECK_MPI)
 	@B=$(B) bash tests/run-all.sh $(TEST_BIN)
@@ -187,11 +210,11 @@ ubsan:
 	@$(MAKE) --no-print-directory MODE=ubsan test
 
 bench: all
-	@bash scripts/install-deps.sh --bench
+	@GEMM=$(GEMM) bash scripts/install-deps.sh --bench
 	@bash bench/run.sh
 
 demo:
-	@bash scripts/install-deps.sh --models
+	@GEMM=$(GEMM) bash scripts/install-deps.sh --models
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
 

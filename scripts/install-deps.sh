@@ -10,6 +10,10 @@ have openblas    || need+=(libopenblas-openmp-dev)
 have jansson     || need+=(libjansson-dev)
 have libutf8proc || need+=(libutf8proc-dev)
 have cmocka      || need+=(libcmocka-dev)
+# the default sgemm backend (make GEMM=dnnl; src/kernels/gemm.h): oneDNN has no .pc file, so look for its header
+hdr() { echo "#include <$1>" | ${CC:-gcc} -E -x c - >/dev/null 2>&1; }
+hdr oneapi/dnnl/dnnl.h || need+=(libdnnl-dev)
+[ "${GEMM:-}" = blis ] && { hdr blis.h || need+=(libblis-dev libblis4-openmp); }
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests/cli_report.sh parses report.html / SVG
 # Open MPI: the multi-process build (make MPI=1, build/xstilts-mpi) and its tests, which `make check` runs
 # whenever pkg-config finds ompi-c (docs/SCALING.md)

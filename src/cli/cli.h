@@ -15,6 +15,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Exit codes, everywhere: 0 ok, 1 bad input or bad usage, 2 internal error (a bug: CHECK). */
 #define XS_EXIT_USAGE 1

@@ -31,6 +31,7 @@ static const Command COMMANDS[] = {
     {"run", cmd_run, "the X-STILTs study from one config: validate, plan (--dry-run), write RUN/run.json"},
     {"report", cmd_report, "a run folder's cell JSONs -> report.html, report.md, results.csv / .json"},
     {"status", cmd_status, "a run folder's progress: cells done / running / left, last events"},
+    {"bench", cmd_bench, "kernels checked, then GEMM GFLOP/s, inference / training tokens/s, peak RSS"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

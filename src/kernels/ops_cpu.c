@@ -1,11 +1,11 @@
-/* ops_cpu.c — the fast ops: OpenBLAS sgemm (OpenMP build, so BLAS and our loops share one thread
- * pool) for every matrix product, OpenMP row loops, fused bias/dropout/residual/LayerNorm and bias/GELU,
+/* ops_cpu.c — the fast ops: kernels/gemm.h's sgemm (oneDNN, OpenBLAS or BLIS, all OpenMP builds, so the
+ * GEMMs and our loops share one thread pool) for every matrix product, OpenMP row loops, fused bias/dropout/residual/LayerNorm and bias/GELU,
  * attention per (batch, head) on strided views that skips keys past the last token. Also the
  * dispatchers behind the unsuffixed names. Semantics are those of ops_ref.c; tests hold them equal. */
 #include "kernels/ops.h"
 #include "core/check.h"
 #include "core/rng.h"
-#include <cblas.h>
+#include "kernels/gemm.h"
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -110,27 +110,10 @@ void embedding_backward_cpu(float *dwte, float *dwpe, float *dwtt, const float *
     }
 }
 
-/* C (M x N, row-major, ldc) = op(A) op(B) + beta C, as a fixed grid of tiles of C (their size a function of the
- * shape only), one sgemm per tile, the tiles spread over the OpenMP threads. Every element of C comes from the same
- * single-threaded call (OpenBLAS runs one thread inside an active parallel region; with one OpenMP thread the region
- * is inactive and OpenBLAS has one thread too) whatever the number of threads: the linear layers, and so training,
- * give the same bits with 1 or 16 threads. One multi-threaded sgemm over the whole matrix does not (OpenBLAS splits
- * it by the thread count: measured, gradients differing in the last bits between 1 and 2 threads at C = 128). */
-static void sgemm_tiled(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc) {
-    /* tiles big enough that packing stays cheap, small enough for many threads; a long reduction (the weight
-     * gradient: K = rows of the batch) makes small tiles worth their call */
-    int TM = K > 2048 ? 64 : 256, TN = K > 2048 ? 128 : N <= 8192 ? 512 : 2048;
-    int tm = (M + TM - 1) / TM, tn = (N + TN - 1) / TN;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int t = 0; t < tm * tn; t++) {
-        int i0 = t / tn * TM, j0 = t % tn * TN;
-        int mi = M - i0 < TM ? M - i0 : TM, nj = N - j0 < TN ? N - j0 : TN;
-        const float *a = ta == CblasNoTrans ? A + (size_t)i0 * lda : A + i0;  /* rows i0.. of op(A) */
-        const float *b = tb == CblasNoTrans ? B + j0 : B + (size_t)j0 * ldb;  /* columns j0.. of op(B) */
-        cblas_sgemm(CblasRowMajor, ta, tb, mi, nj, K, 1.0f, a, lda, b, ldb, beta, C + (size_t)i0 * ldc + j0, ldc);
-    }
-}
+/* The linear layers' products: kernels/gemm.h's gemm_tiled (a fixed grid of tiles of C, one single-threaded
+ * backend call per tile, so 1 and 16 threads give the same bits; one multi-threaded sgemm over the whole matrix
+ * does not: measured, OpenBLAS's own split changes gradients in the last bits between 1 and 2 threads). */
+#define sgemm_tiled gemm_tiled
 
 void linear_forward_cpu(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
     float beta = 0.0f;
@@ -324,7 +307,7 @@ void attention_forward_cpu(float *ctx, float *att, const float *q, const float *
         } else {
             int dense = 1;
             for (int j = 0; j < kl; j++) dense &= m[j] != 0.0f;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, scale, Q, C, K, C, 0.0f, P, T);
+            gemm_sgemm(CblasNoTrans, CblasTrans, T, kl, hd, scale, Q, C, K, C, 0.0f, P, T);
             for (int t = 0; t < T; t++) {
                 float *p = P + (size_t)t * T;
                 if (dense) {
@@ -356,7 +339,7 @@ void attention_forward_cpu(float *ctx, float *att, const float *q, const float *
             }
             PP = Pd;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, PP, T, V, C, 0.0f,
+        gemm_sgemm(CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, PP, T, V, C, 0.0f,
                     ctx + (size_t)b * T * C + h * hd, C);
     }
 }
@@ -402,12 +385,12 @@ void attention_backward_cpu(float *dq, float *dk, float *dv, const float *dctx, 
             PP = Pd;
         }
         /* dV = Pd^T dctx ; dPd = dctx V^T */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, PP, T, dC, C, 0.0f, dv + off, C);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, kl, hd, 1.0f, dC, C, V, C, 0.0f, dP, T);
+        gemm_sgemm(CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, PP, T, dC, C, 0.0f, dv + off, C);
+        gemm_sgemm(CblasNoTrans, CblasTrans, T, kl, hd, 1.0f, dC, C, V, C, 0.0f, dP, T);
         softmax_rows_backward(dP, P, dropping ? Mk : NULL, T, kl, T, scale);
         /* dQ = dS K ; dK = dS^T Q */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, dP, T, K, C, 0.0f, dq + off, C);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, dP, T, Q, C, 0.0f, dk + off, C);
+        gemm_sgemm(CblasNoTrans, CblasNoTrans, T, hd, kl, 1.0f, dP, T, K, C, 0.0f, dq + off, C);
+        gemm_sgemm(CblasTrans, CblasNoTrans, kl, hd, T, 1.0f, dP, T, Q, C, 0.0f, dk + off, C);
         for (int j = kl; j < T; j++) {
             memset(dk + off + (size_t)j * C, 0, (size_t)hd * sizeof(float));
             memset(dv + off + (size_t)j * C, 0, (size_t)hd * sizeof(float));
@@ -455,7 +438,7 @@ void attention_packed_forward_cpu(float *ctx, float *att, const float *q, const 
         float *S = scratch + (size_t)omp_get_thread_num() * per, *Pd = S + (size_t)n * n;
         float *P = att ? att + packed_att_offset(off, b, NH) + (size_t)h * n * n : S;
         size_t o = (size_t)r0 * C + h * hd;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, q + o, C, k + o, C, 0.0f, P, n);
+        gemm_sgemm(CblasNoTrans, CblasTrans, n, n, hd, scale, q + o, C, k + o, C, 0.0f, P, n);
         for (int t = 0; t < n; t++) softmax_row(P + (size_t)t * n, n);
         const float *PP = P;
         if (dropping) {
@@ -467,7 +450,7 @@ void attention_packed_forward_cpu(float *ctx, float *att, const float *q, const 
             }
             PP = Pd;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, v + o, C, 0.0f, ctx + o, C);
+        gemm_sgemm(CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, v + o, C, 0.0f, ctx + o, C);
     }
 }
 
@@ -495,11 +478,11 @@ void attention_packed_backward_cpu(float *dq, float *dk, float *dv, const float 
             }
             PP = Pd;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, dctx + o, C, 0.0f, dv + o, C);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1.0f, dctx + o, C, v + o, C, 0.0f, dP, n);
+        gemm_sgemm(CblasTrans, CblasNoTrans, n, hd, n, 1.0f, PP, n, dctx + o, C, 0.0f, dv + o, C);
+        gemm_sgemm(CblasNoTrans, CblasTrans, n, n, hd, 1.0f, dctx + o, C, v + o, C, 0.0f, dP, n);
         softmax_rows_backward(dP, P, dropping ? Mk : NULL, n, n, n, scale);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, k + o, C, 0.0f, dq + o, C);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, q + o, C, 0.0f, dk + o, C);
+        gemm_sgemm(CblasNoTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, k + o, C, 0.0f, dq + o, C);
+        gemm_sgemm(CblasTrans, CblasNoTrans, n, hd, n, 1.0f, dP, n, q + o, C, 0.0f, dk + o, C);
     }
 }
 
