@@ -230,6 +230,7 @@ static void test_seek_continues_exactly(void **state) {
     TrainStepLog l;
     if (trainer_init(&tr, &part, &hc, &r, &tc, NULL, &e)) fail_msg("%s", e.msg);
     for (int s = 0; s < 2; s++) if (trainer_step(&tr, &l, &e)) fail_msg("%s", e.msg);
+    trainer_sync(&tr);
     size_t bytes = part.tab.total * sizeof(float);
     float *w = xmalloc(bytes), *am = xmalloc(bytes), *av = xmalloc(bytes);
     memcpy(w, part.tab.block, bytes); memcpy(am, part.tab.adam_m, bytes); memcpy(av, part.tab.adam_v, bytes);
@@ -247,6 +248,7 @@ static void test_seek_continues_exactly(void **state) {
     if (trainer_step(&tr, &l, &e)) fail_msg("%s", e.msg);
     assert_int_equal(l.step, 3);
     assert_true(l.loss == lf[2].loss && l.grad_norm == lf[2].grad_norm && l.lr == lf[2].lr);
+    trainer_sync(&tr);
     assert_memory_equal(part.tab.block, full.tab.block, bytes);
     assert_memory_equal(part.tab.adam_m, full.tab.adam_m, bytes);
     assert_memory_equal(part.tab.adam_v, full.tab.adam_v, bytes);
@@ -258,6 +260,7 @@ static void test_seek_continues_exactly(void **state) {
     if (trainer_init(&t2, &other, &hc, &r, &tc, NULL, &e)) fail_msg("%s", e.msg);
     memcpy(other.tab.block, w, bytes); memcpy(other.tab.adam_m, am, bytes); memcpy(other.tab.adam_v, av, bytes);
     if (trainer_step(&t2, &l, &e)) fail_msg("%s", e.msg);
+    trainer_sync(&t2);
     assert_true(memcmp(other.tab.block, full.tab.block, bytes) != 0);
     print_message("xlmr_seqcls  stopped after 2 updates (epoch %llu, position %zu) and continued: bit-identical\n",
                   (unsigned long long)epoch, pos);
