@@ -128,6 +128,11 @@ $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
 $(B)/xstilts-mpi: $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
 
+# the training step's timing harness (docs/TRAINING.md "Performance of the training step"); not part of `all`
+$(B)/bench/train_step: bench/train_step.c $(B)/libxstilts.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libxstilts.a $(LDLIBS)
+
 $(B)/bench/mpi_allreduce: bench/mpi_allreduce.c $(MPI_OBJ) $(B)/libxstilts.a | pkgcheck-mpi
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(MPI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)

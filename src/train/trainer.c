@@ -354,8 +354,10 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
         return err_set(err, NULL, 0, "trainer: gradient norm %g at update %lld (task %s)", norm,
                        (long long)tr->opt.step + 1, k->name);
     }
-    StepInfo si = optim_step(&tr->opt, &m->tab);
-    paramset_zero_grad(&m->tab);
+    StepInfo si = optim_step_norm(&tr->opt, &m->tab, norm);
+    if (prof) { t1 = time_now(); tr->prof[TRAIN_PROF_OPTIM] += t1 - t0; t0 = t1; }
+    optim_zero_grad(&tr->opt, &m->tab);
+    if (prof) tr->prof[TRAIN_PROF_ZERO] += time_now() - t0;
     if (log) {
         memset(log, 0, sizeof *log);
         log->step = tr->opt.step;
