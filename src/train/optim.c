@@ -42,7 +42,16 @@ AdamScalars adamw_scalars(const AdamWConfig *c, double lr, int64_t step) {
 
 /* One AdamW update of n consecutive elements: the one definition of the per-element arithmetic, used by the dense
  * sweep and by the lazy rows' replay (g = m = v = 0), so both give the same bits. */
-static inline void adam_run(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* an AVX2 + FMA clone chosen at load time where the CPU has them (Makefile: this file is compiled without errno from
+ * sqrtf, so the loops vectorize): vector fma, sqrt and division are each correctly rounded as the scalar fmaf /
+ * sqrtf / division, so every clone gives the same bits */
+#define ADAM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("O3", "fp-contract=off")))
+#else
+#define ADAM_CLONES
+#endif
+ADAM_CLONES
+static void adam_run(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
                             const AdamScalars *sc, int dk) {
     const AdamScalars s = *sc;
     if (s.legacy) {
