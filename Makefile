@@ -129,6 +129,9 @@ pkgcheck-test:
 pkgcheck-mpi:
 	$(call PKGCHECK,$(PKGS) ompi-c)
 
+# AdamW's element loop vectorizes only without errno from sqrtf (v >= 0: it never sets errno); values are unchanged
+$(B)/obj/train/optim.o: XS_CFLAGS += -fno-math-errno
+
 $(B)/obj/%.o: src/%.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -150,6 +153,11 @@ $(B)/xstilts: $(CLI_OBJ) $(B)/libxstilts.a
 
 $(B)/xstilts-mpi: $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a
 	$(Q)$(CC) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_OBJ) $(B)/libxstilts.a $(LDLIBS) $(MPI_LIBS)
+
+# the training step's timing harness (docs/TRAINING.md "Performance of the training step"); not part of `all`
+$(B)/bench/train_step: bench/train_step.c $(B)/libxstilts.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(XS_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(XS_LDFLAGS) $(LDFLAGS) -o $@ $< $(B)/libxstilts.a $(LDLIBS)
 
 $(B)/bench/mpi_allreduce: bench/mpi_allreduce.c $(MPI_OBJ) $(B)/libxstilts.a | pkgcheck-mpi
 	@mkdir -p $(dir $@)

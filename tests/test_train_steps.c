@@ -1,6 +1,6 @@
 /* test_train_steps.c — train/trainer against PyTorch: three updates (AdamW + warm-up/decay + clipping + accumulation 2,
  * dropout off) of tiny XLM-R / BERT models with a classification, multiple-choice and QA head end with every weight
- * equal to torch's, and the same for token classification and MLM (tools/gen_train_fixtures.py → tests/fixtures/train_steps); and 1 vs 2 threads bit-identical. */
+ * equal to torch's, and the same for token classification and MLM (tools/gen_train_fixtures.py → tests/fixtures/train_steps); and 1 vs 2 threads bit-identical; the lazy embedding rows equal to the dense path bit for bit. */
 #include "testutil.h"
 #include "core/mem.h"
 #include "model/safetensors.h"
@@ -74,6 +74,9 @@ static int zero_gradient(HeadKind kind, const char *name, int L) {
     return kind == HEAD_SPAN_QA && (!strcmp(name, "qa_outputs.bias") || !strcmp(name, last_ln));
 }
 
+/* TrainConfig.lazy_embedding of train_case (the default, 1, unless a test says otherwise). */
+static int g_lazy = 1;
+
 /* Trains case c for 3 updates with the fixture's batches; m receives the model. */
 static void train_case(const Case *c, const SafeTensors *st, int dropout, int shuffle, Model *m, TrainStepLog log[3]) {
     char rel[96];
@@ -92,9 +95,12 @@ static void train_case(const Case *c, const SafeTensors *st, int dropout, int sh
     tc.shuffle = shuffle;
     tc.dropout = dropout;
     tc.seed = 77;
+    tc.lazy_embedding = g_lazy;
     Trainer tr;
     if (trainer_init(&tr, m, &hc, &r, &tc, NULL, &e)) fail_msg("%s", e.msg);
     assert_int_equal(tr.total, 3);
+    /* lazy rows are on exactly when asked for and the word embedding is not tied to an MLM decoder */
+    assert_int_equal(tr.opt.lazy.k >= 0, g_lazy && c->kind != HEAD_MLM);
     for (int s = 0; s < 3; s++)
         if (trainer_step(&tr, &log[s], &e)) fail_msg("%s", e.msg);
     trainer_free(&tr);
@@ -207,6 +213,71 @@ static void test_threads_bit_identical(void **state) {
     }
 }
 
+/* The sparse word-embedding gradient (zeroed, clipped and normed on the batch's rows only) and the lazy AdamW rows
+ * give what the dense path gives, bit for bit: the same losses and gradient norms at every update, the same weights
+ * and Adam moments at the end (trainer_free applies the pending updates); the gradient block is all zeros after an
+ * update either way; and rows never touched did change (their decay was applied, not skipped). Dropout on,
+ * shuffled, every head kind (MLM: lazy rows off by themselves, the decoder is tied to the embedding). */
+static void test_lazy_rows_equal_dense(void **state) {
+    (void)state;
+    for (size_t ci = 0; ci < sizeof CASES / sizeof CASES[0]; ci++) {
+        const Case *c = &CASES[ci];
+        char rel[96];
+        snprintf(rel, sizeof rel, "train_steps/%s.safetensors", c->key);
+        SafeTensors st;
+        XsErr e = {0};
+        if (st_open(tu_fixture(rel), &st, &e)) fail_msg("%s", e.msg);
+        Model md, ml;
+        TrainStepLog ld[3], ll[3];
+        g_lazy = 0;
+        train_case(c, &st, 1, 1, &md, ld);
+        g_lazy = 1;
+        train_case(c, &st, 1, 1, &ml, ll);
+        size_t bytes = md.tab.total * sizeof(float);
+        assert_int_equal(md.tab.total, ml.tab.total);
+        for (int s = 0; s < 3; s++) {
+            assert_true(ld[s].loss == ll[s].loss);
+            assert_true(ld[s].grad_norm == ll[s].grad_norm);
+        }
+        assert_memory_equal(md.tab.block, ml.tab.block, bytes);
+        assert_memory_equal(md.tab.adam_m, ml.tab.adam_m, bytes);
+        assert_memory_equal(md.tab.adam_v, ml.tab.adam_v, bytes);
+        for (size_t i = 0; i < ml.tab.total; i++)
+            if (ml.tab.grad[i] != 0.0f) fail_msg("%s: gradient %zu not zeroed (%g)", c->key, i, ml.tab.grad[i]);
+        /* untouched rows (m = 0 on the whole row, not the zero padding row) moved from their initial value: decayed */
+        int k = params_find(&ml.tab, "embeddings.word_embeddings.weight");
+        const ParamInfo *t = &ml.tab.t[k];
+        Model init;
+        HeadConfig hc;
+        snprintf(rel, sizeof rel, "model_head/%s", c->key);
+        if (model_load_head(tu_fixture(rel), c->kind, c->K, MODEL_LOAD_STRICT, 1, &init, &hc, &e)) fail_msg("%s", e.msg);
+        int untouched = 0, moved = 0, W = t->shape[1];
+        for (int r = 0; r < t->shape[0]; r++) {
+            const float *mr = ml.tab.adam_m + t->offset + (size_t)r * W;
+            int zero = 1;
+            for (int i = 0; i < W; i++) zero &= mr[i] == 0.0f;
+            if (!zero) continue;
+            const float *p0 = init.tab.block + t->offset + (size_t)r * W;
+            int nonzero = 0;
+            for (int i = 0; i < W; i++) nonzero |= p0[i] != 0.0f;
+            if (!nonzero) continue; /* the padding row: zeros, which decay leaves as they are */
+            untouched++;
+            moved += memcmp(ml.tab.block + t->offset + (size_t)r * W, init.tab.block + t->offset + (size_t)r * W,
+                            (size_t)W * sizeof(float)) != 0;
+        }
+        if (c->kind != HEAD_MLM) {
+            assert_true(untouched > 0);
+            assert_int_equal(moved, untouched);
+        }
+        print_message("%-12s lazy rows = dense: bit-identical (%d of %d embedding rows never touched, all decayed)\n",
+                      c->key, untouched, t->shape[0]);
+        model_free(&init);
+        model_free(&md);
+        model_free(&ml);
+        st_close(&st);
+    }
+}
+
 /* Stopped after 2 of 3 updates (dropout on, shuffled) and continued by a fresh trainer from the weights, Adam moments,
  * step and data position of that moment: bit-identical to the uninterrupted run. */
 static void test_seek_continues_exactly(void **state) {
@@ -230,6 +301,7 @@ static void test_seek_continues_exactly(void **state) {
     TrainStepLog l;
     if (trainer_init(&tr, &part, &hc, &r, &tc, NULL, &e)) fail_msg("%s", e.msg);
     for (int s = 0; s < 2; s++) if (trainer_step(&tr, &l, &e)) fail_msg("%s", e.msg);
+    trainer_sync(&tr);
     size_t bytes = part.tab.total * sizeof(float);
     float *w = xmalloc(bytes), *am = xmalloc(bytes), *av = xmalloc(bytes);
     memcpy(w, part.tab.block, bytes); memcpy(am, part.tab.adam_m, bytes); memcpy(av, part.tab.adam_v, bytes);
@@ -247,6 +319,7 @@ static void test_seek_continues_exactly(void **state) {
     if (trainer_step(&tr, &l, &e)) fail_msg("%s", e.msg);
     assert_int_equal(l.step, 3);
     assert_true(l.loss == lf[2].loss && l.grad_norm == lf[2].grad_norm && l.lr == lf[2].lr);
+    trainer_sync(&tr);
     assert_memory_equal(part.tab.block, full.tab.block, bytes);
     assert_memory_equal(part.tab.adam_m, full.tab.adam_m, bytes);
     assert_memory_equal(part.tab.adam_v, full.tab.adam_v, bytes);
@@ -258,6 +331,7 @@ static void test_seek_continues_exactly(void **state) {
     if (trainer_init(&t2, &other, &hc, &r, &tc, NULL, &e)) fail_msg("%s", e.msg);
     memcpy(other.tab.block, w, bytes); memcpy(other.tab.adam_m, am, bytes); memcpy(other.tab.adam_v, av, bytes);
     if (trainer_step(&t2, &l, &e)) fail_msg("%s", e.msg);
+    trainer_sync(&t2);
     assert_true(memcmp(other.tab.block, full.tab.block, bytes) != 0);
     print_message("xlmr_seqcls  stopped after 2 updates (epoch %llu, position %zu) and continued: bit-identical\n",
                   (unsigned long long)epoch, pos);
@@ -319,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_three_steps_match_torch),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_seek_continues_exactly),
+        cmocka_unit_test(test_lazy_rows_equal_dense),
         cmocka_unit_test(test_init_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include "check.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(size_t n) { xs_die("out of memory allocating %zu bytes", n); }
 
@@ -34,6 +35,16 @@ void *xmalloc_aligned(size_t n) {
     if (posix_memalign(&p, 64, m ? m : 64) != 0) oom(n);
     memset(p, 0, m ? m : 64);
     return p;
+}
+
+void *xalloc_pages(size_t n) {
+    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) oom(n);
+    return p;
+}
+
+void xfree_pages(void *p, size_t n) {
+    if (p) munmap(p, n ? n : 1);
 }
 
 void arena_init(Arena *a, size_t cap) {

@@ -14,6 +14,11 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* 64-byte aligned, zeroed; free with xfree_aligned (== free). */
 void *xmalloc_aligned(size_t n);
+/* n zeroed bytes, page aligned, from fresh anonymous pages (mmap): a page becomes resident only when first written,
+ * so a block whose most pages are never written (the word embedding's gradient and Adam moments under lazy rows)
+ * costs memory only for the pages that are. Free with xfree_pages(p, n) (not free). */
+void *xalloc_pages(size_t n);
+void xfree_pages(void *p, size_t n);
 
 typedef struct Arena {
     char *base;   /* 64-byte aligned block */

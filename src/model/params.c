@@ -62,13 +62,13 @@ void paramset_bind(ParamSet *ps, float *block) {
 
 void paramset_alloc_grad(ParamSet *ps) {
     CHECK(ps->block && !ps->grad, "paramset_alloc_grad: needs the parameter block, once");
-    ps->grad = xmalloc_aligned(ps->total * sizeof(float));
+    ps->grad = xalloc_pages(ps->total * sizeof(float)); /* pages resident once written (lazy rows: few) */
 }
 
 void paramset_alloc_adam(ParamSet *ps) {
     CHECK(ps->block && !ps->adam_m, "paramset_alloc_adam: needs the parameter block, once");
-    ps->adam_m = xmalloc_aligned(ps->total * sizeof(float));
-    ps->adam_v = xmalloc_aligned(ps->total * sizeof(float));
+    ps->adam_m = xalloc_pages(ps->total * sizeof(float));
+    ps->adam_v = xalloc_pages(ps->total * sizeof(float));
 }
 
 void paramset_zero_grad(ParamSet *ps) {
@@ -100,9 +100,9 @@ size_t paramset_numel(const ParamSet *ps) {
 
 void paramset_free(ParamSet *ps) {
     if (ps->owns) free(ps->block);
-    free(ps->grad);
-    free(ps->adam_m);
-    free(ps->adam_v);
+    xfree_pages(ps->grad, ps->total * sizeof(float));
+    xfree_pages(ps->adam_m, ps->total * sizeof(float));
+    xfree_pages(ps->adam_v, ps->total * sizeof(float));
     free(ps->t);
     memset(ps, 0, sizeof *ps);
 }

@@ -54,7 +54,8 @@ int params_find(const ParamSet *ps, const char *name);
 void paramset_alloc(ParamSet *ps);
 /* Uses an existing block of ps->total floats instead (owns = 0; the caller keeps it alive). */
 void paramset_bind(ParamSet *ps, float *block);
-/* Zeroed gradient block / both zeroed Adam moment blocks, owned by the set. Need paramset_alloc. */
+/* Zeroed gradient block / both zeroed Adam moment blocks, owned by the set (fresh pages: resident once written,
+ * core/mem.h xalloc_pages). Need paramset_alloc. */
 void paramset_alloc_grad(ParamSet *ps);
 void paramset_alloc_adam(ParamSet *ps);
 /* Sets every gradient to 0 (the whole block, padding included: one memset). */

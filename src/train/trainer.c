@@ -3,6 +3,7 @@
  * shared encoder and the task's head, the optimizer step; evaluation, early stopping, checkpoints and resume. */
 #include "train/trainer.h"
 #include "core/mem.h"
+#include "core/util.h"
 #include "dist/dist.h"
 #include <errno.h>
 #include <math.h>
@@ -29,6 +30,7 @@ TrainConfig train_config_defaults(void) {
     c.seed = 1;
     c.shuffle = 1;
     c.dropout = 1;
+    c.lazy_embedding = 1;
     c.skip_padding = 1;
     c.trim = 1;
     c.mlm.prob = 0.15f;
@@ -203,6 +205,13 @@ int trainer_init_tasks(Trainer *tr, Model *m, const TrainTask *tasks, int ntasks
     ac.weight_decay = cfg->weight_decay;
     ac.hf_legacy = cfg->hf_legacy;
     optim_init(&tr->opt, &m->tab, &ac, schedule_linear(cfg->warmup_ratio, tr->total), cfg->max_grad_norm);
+    /* lazy rows of the word embedding: only when its gradient comes from the batch's ids alone (no tied MLM decoder)
+     * and nothing else rewrites the gradient block (one process, no all-reduce hook) */
+    int lazy = cfg->lazy_embedding && world(cfg) == 1 && !cfg->allreduce;
+    for (int i = 0; i < ntasks; i++)
+        if (tr->task[i].hc.kind == HEAD_MLM) lazy = 0;
+    int wk = params_find(&m->tab, "embeddings.word_embeddings.weight");
+    if (lazy && wk >= 0) optim_lazy_init(&tr->opt, &m->tab, wk);
     tr->best_metric = -INFINITY;
     tr->best_step = -1;
     tr->saved_step = -1;
@@ -294,6 +303,8 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
     double loss_sum = 0;
     int64_t tokens = 0;
     encoder_set_skip_padding(tr->es, k->skip_padding);
+    const int prof = tr->prof_on;
+    double t0 = prof ? time_now() : 0, t1;
     for (int a = 0; a < A; a++) {
         if (a % W != tr->cfg.rank) { /* another rank's micro-batch: its units drawn, its dropout counter used */
             draw(tr, k);
@@ -305,42 +316,48 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err) {
         int B = gather(tr, k, &T, &tk);
         tokens += tk;
         uint32_t step = (uint32_t)tr->micro++;
+        optim_lazy_touch(&tr->opt, &m->tab, tr->ids, (size_t)B * (size_t)T);
         encoder_forward(&tr->mcfg, &m->w, tr->es, tr->ids, tr->types, tr->mask, B, T, 1, tr->cfg.seed, step);
         float loss = head_forward(&k->hc, &k->hw, k->hs, encoder_hidden(tr->es, L), tr->labels, B, T, 1,
                                   tr->cfg.seed, step);
         if (!isfinite(loss)) {
-            paramset_zero_grad(&m->tab);
+            optim_zero_grad(&tr->opt, &m->tab);
             return err_set(err, NULL, 0, "trainer: loss %g at update %lld (task %s, micro-batch %u)", loss,
                            (long long)tr->opt.step + 1, k->name, step);
         }
         loss_sum += loss;
+        if (prof) { t1 = time_now(); tr->prof[TRAIN_PROF_FORWARD] += t1 - t0; t0 = t1; }
         memset(tr->dh, 0, (size_t)B * T * C * sizeof(float));
         head_backward(&k->hc, &k->hw, &k->hg, k->hs, scale, tr->dh);
         encoder_backward(&tr->mcfg, &m->w, &m->g, tr->es, tr->dh, NULL);
+        if (prof) { t1 = time_now(); tr->prof[TRAIN_PROF_BACKWARD] += t1 - t0; t0 = t1; }
     }
     /* the data-parallel seam: the gradient block summed over the ranks in rank order (each rank's loss was scaled by
      * 1 / (accum x world), so the sum is the global batch's mean gradient), with the losses and token counts */
     if (W > 1) {
         double stats[2] = {loss_sum, (double)tokens};
         if (dist_allreduce_sum(m->tab.grad, m->tab.total, err) || dist_allreduce_sum_f64(stats, 2, err)) {
-            paramset_zero_grad(&m->tab);
+            optim_zero_grad(&tr->opt, &m->tab);
             return err_prefix(err, "trainer: all-reduce at update %lld: ", (long long)tr->opt.step + 1);
         }
         loss_sum = stats[0];
         tokens = (int64_t)stats[1];
     }
     if (tr->cfg.allreduce && tr->cfg.allreduce(tr->cfg.allreduce_ctx, m->tab.grad, m->tab.total, err)) {
-        paramset_zero_grad(&m->tab);
+        optim_zero_grad(&tr->opt, &m->tab);
         return err_prefix(err, "trainer: all-reduce at update %lld: ", (long long)tr->opt.step + 1);
     }
-    double norm = grad_global_norm(&tr->opt.norm, &m->tab);
+    double norm = grad_global_norm_lazy(&tr->opt.norm, &m->tab, &tr->opt.lazy);
+    if (prof) { t1 = time_now(); tr->prof[TRAIN_PROF_NORM] += t1 - t0; t0 = t1; }
     if (!isfinite(norm)) {
-        paramset_zero_grad(&m->tab);
+        optim_zero_grad(&tr->opt, &m->tab);
         return err_set(err, NULL, 0, "trainer: gradient norm %g at update %lld (task %s)", norm,
                        (long long)tr->opt.step + 1, k->name);
     }
-    StepInfo si = optim_step(&tr->opt, &m->tab);
-    paramset_zero_grad(&m->tab);
+    StepInfo si = optim_step_norm(&tr->opt, &m->tab, norm);
+    if (prof) { t1 = time_now(); tr->prof[TRAIN_PROF_OPTIM] += t1 - t0; t0 = t1; }
+    optim_zero_grad(&tr->opt, &m->tab);
+    if (prof) tr->prof[TRAIN_PROF_ZERO] += time_now() - t0;
     if (log) {
         memset(log, 0, sizeof *log);
         log->step = tr->opt.step;
@@ -363,7 +380,10 @@ void trainer_seek(Trainer *tr, int64_t step, uint64_t epoch, size_t pos) {
     tr->micro = (uint64_t)step * (uint64_t)accum_all(&tr->cfg);
     tr->sampler.draws = (uint64_t)step;
     data_order_seek(&tr->task[0].order, epoch, pos);
+    optim_lazy_rebuild(&tr->opt, &tr->m->tab);
 }
+
+void trainer_sync(Trainer *tr) { optim_lazy_flush(&tr->opt, &tr->m->tab); }
 
 int trainer_done(const Trainer *tr) {
     if (tr->opt.step >= tr->total) return 1;
@@ -404,6 +424,7 @@ void trainer_state(const Trainer *tr, TrainState *st) {
 
 int trainer_save(Trainer *tr, XsErr *err) {
     CHECK(tr->cfg.ckpt_dir, "trainer_save: no ckpt_dir");
+    trainer_sync(tr); /* the weights as dense AdamW has them: the checkpoint holds no lazy state */
     if (tr->cfg.rank != 0) { /* rank 0 writes; the weights are the same bits on every rank */
         tr->saved_step = tr->opt.step;
         return 0;
@@ -487,6 +508,7 @@ int trainer_resume(Trainer *tr, const char *dir, const TrainState *given, XsErr 
         tr->best = NULL;
     }
     tr->opt.step = st->step;
+    optim_lazy_rebuild(&tr->opt, &tr->m->tab); /* the checkpoint was flushed: untouched rows have m = v = 0 */
     tr->micro = (uint64_t)st->micro_batches;
     tr->sampler.draws = st->sampler.draws;
     for (int i = 0; i < tr->ntasks; i++)
@@ -501,6 +523,7 @@ int trainer_resume(Trainer *tr, const char *dir, const TrainState *given, XsErr 
 /* Evaluates after the update of log->step; keeps the weights when better. */
 static int evaluate(Trainer *tr, TrainStepLog *log, XsErr *err) {
     double metric = NAN;
+    trainer_sync(tr);
     if (tr->cfg.eval(tr->cfg.eval_ctx, tr->m, tr->opt.step, &metric, err))
         return err_prefix(err, "evaluation at update %lld: ", (long long)tr->opt.step);
     if (!isfinite(metric))
@@ -545,11 +568,13 @@ int trainer_run(Trainer *tr, TrainLogFn fn, void *ctx, XsErr *err) {
         if (fn) fn(&log, ctx);
     }
     if (c->ckpt_dir && trainer_save(tr, err)) return -1;
+    trainer_sync(tr);
     if (tr->best) memcpy(tr->m->tab.block, tr->best, tr->m->tab.total * sizeof(float));
     return 0;
 }
 
 void trainer_free(Trainer *tr) {
+    if (tr->m && tr->opt.norm.off) trainer_sync(tr); /* the model outlives the trainer: its weights made whole */
     if (tr->es) encoder_state_free(tr->es);
     for (int i = 0; i < tr->ntasks; i++) {
         if (tr->task[i].hs) head_state_free(tr->task[i].hs);

@@ -42,6 +42,10 @@ typedef struct TrainConfig {
                              * Span QA: always 0, and no padding skipped: HF's start/end softmax runs over every
                              * position of the padded row (run_qa pads to max_seq_length), so padding changes the
                              * loss; the other heads ignore padding and trimming changes only float rounding */
+    int lazy_embedding;     /* 1: the word embedding's gradient is zeroed / clipped / normed on the batch's rows only and
+                             * rows never touched get their AdamW update (a pure decay) lazily, bit-identical to the
+                             * dense update (optim.h LazyRows; read the weights after trainer_sync). Off by itself
+                             * with an MLM task (tied decoder), several ranks or an all-reduce hook. 0: dense */
     FeatMlmOpts mlm;        /* MLM with a tokenizer given: dynamic masks (feat_mlm_mask, epoch = data epoch) */
     /* ---- around the steps (trainer_run); all off in train_config_defaults ---- */
     int64_t eval_every;     /* evaluate (eval) every N updates; 0: never */
@@ -131,7 +135,12 @@ typedef struct Trainer {
     float *mask;            /* (Bmax,Tmax) */
     float *dh;              /* (Bmax,Tmax,C) */
     uint32_t *sel;          /* units of the batch + MLM scratch */
+    /* time spent per phase of trainer_step (seconds, summed over the steps) when prof_on: gather + forward + loss,
+     * backward, all-reduce + gradient norm, optimizer (clip + AdamW), zeroing the gradients. Benchmarks only. */
+    int prof_on;
+    double prof[5];
 } Trainer;
+enum { TRAIN_PROF_FORWARD, TRAIN_PROF_BACKWARD, TRAIN_PROF_NORM, TRAIN_PROF_OPTIM, TRAIN_PROF_ZERO };
 
 /* Return of trainer_run when cfg.stop was raised (a checkpoint of the current step was written when ckpt_dir). */
 #define TRAIN_STOPPED 2
@@ -157,6 +166,10 @@ int trainer_step(Trainer *tr, TrainStepLog *log, XsErr *err);
 /* Puts a fresh one-task trainer where a run stopped after `step` updates with its data order at (epoch, pos): the
  * optimizer's step, the micro-batch counter (step * accum: dropout masks), the sampler's draws and the order. */
 void trainer_seek(Trainer *tr, int64_t step, uint64_t epoch, size_t pos);
+/* Applies the pending lazy updates of the word embedding's untouched rows (TrainConfig.lazy_embedding): after it
+ * m's weights are those of the dense update. trainer_run, trainer_save, the evaluation and trainer_free call it; a
+ * caller of trainer_step that reads the weights before trainer_free calls it first. */
+void trainer_sync(Trainer *tr);
 typedef void (*TrainLogFn)(const TrainStepLog *log, void *ctx);
 /* Until tr->total updates are done or early stopping: before each update the stop flag (raised: checkpoint,
  * return TRAIN_STOPPED); trainer_step; every eval_every updates cfg.eval (a better metric — strictly greater —
@@ -180,6 +193,7 @@ int trainer_save(Trainer *tr, XsErr *err);
  * Restores the step, the micro-batch counter, the sampler's draws, every task's data order, the best metric / step
  * / patience count and the best weights (best.safetensors). The run then continues bit-identically. */
 int trainer_resume(Trainer *tr, const char *dir, const TrainState *st, XsErr *err);
+/* trainer_sync, then frees what the trainer owns (not the model). */
 void trainer_free(Trainer *tr);
 
 /* The head kind that trains on rows of kind k. */
