@@ -14,14 +14,7 @@ void hparams_defaults(HParams *h, HpRole role, const char *task, TaskType type) 
     train_defaults(&d, role == HP_INTERMEDIATE ? TRAIN_ROLE_INTERMEDIATE : TRAIN_ROLE_TARGET, task, type);
     memset(h, 0, sizeof *h);
     h->train = train_config_defaults();
-    h->train.lr = d.lr;
-    h->train.warmup_ratio = d.warmup_ratio;
-    h->train.weight_decay = d.weight_decay;
-    h->train.max_grad_norm = d.max_grad_norm;
-    h->train.batch = d.batch;
-    h->train.accum = d.accum;
-    h->train.epochs = d.epochs;
-    h->train.max_steps = 0;
+    train_defaults_apply(&d, &h->train);
     h->train.shuffle = 1;
     h->train.dropout = 1;
     h->adam_eps = d.adam_eps;

@@ -41,3 +41,14 @@ TrainRole train_task_role(const char *task) {
     if (t && ((t->xtreme_langs && t->type != TASK_RETRIEVAL) || !strcmp(t->name, "squad"))) return TRAIN_ROLE_TARGET;
     return TRAIN_ROLE_INTERMEDIATE;
 }
+
+void train_defaults_apply(const TaskDefaults *d, TrainConfig *c) {
+    c->lr = d->lr;
+    c->warmup_ratio = d->warmup_ratio;
+    c->weight_decay = d->weight_decay;
+    c->max_grad_norm = d->max_grad_norm;
+    c->batch = d->batch;
+    c->accum = d->accum;
+    c->epochs = d->epochs;
+    c->max_steps = 0;
+}

@@ -4,6 +4,7 @@
 #ifndef XS_TRAIN_DEFAULTS_H
 #define XS_TRAIN_DEFAULTS_H
 #include "tasks/registry.h"
+#include "train/trainer.h"
 
 typedef enum {
     TRAIN_ROLE_INTERMEDIATE = 0, /* phase 1: an English intermediate task (alone or several at once) */
@@ -30,6 +31,10 @@ typedef struct TaskDefaults {
  *   intermediate (any type, one task or several): 4 x 8 [batch unverified for phase 1], 3 epochs (jiant's simple
  *     API), max_len 256 (span-QA tasks qa_max_len 384), no early stopping. */
 void train_defaults(TaskDefaults *d, TrainRole role, const char *task, TaskType type);
+
+/* The optimizer and schedule of d into c (lr, warm-up, weight decay, clipping, batch, accum, epochs; max_steps 0:
+ * from the epochs); the rest of c as it was. */
+void train_defaults_apply(const TaskDefaults *d, TrainConfig *c);
 
 /* The role a task has when `xstilts train` trains it alone: TARGET for XTREME's trained targets and for squad (the
  * English training set of XTREME's QA targets), INTERMEDIATE for the English intermediate tasks and mlm. */

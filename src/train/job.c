@@ -58,14 +58,7 @@ int job_task_defaults(const char *task, TrainConfig *cfg, int *max_len, XsErr *e
     }
     TaskDefaults d; /* the one table: train/defaults.h, in the role the task has alone */
     train_defaults(&d, train_task_role(task), task, t ? t->type : TASK_MLM);
-    cfg->lr = d.lr;
-    cfg->warmup_ratio = d.warmup_ratio;
-    cfg->weight_decay = d.weight_decay;
-    cfg->max_grad_norm = d.max_grad_norm;
-    cfg->batch = d.batch;
-    cfg->accum = d.accum;
-    cfg->epochs = d.epochs;
-    cfg->max_steps = 0;
+    train_defaults_apply(&d, cfg);
     *max_len = train_task_role(task) == TRAIN_ROLE_INTERMEDIATE && t && t->type == TASK_SPAN_QA ? d.qa_max_len : d.max_len;
     return 0;
 }
