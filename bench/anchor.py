@@ -14,6 +14,12 @@ seconds, peak RSS of this process), so ru_maxrss is that measurement's alone.
 
 Every token is real (no padding), ids uniform in [3, vocab), as in src/bench/bench.c. Model weights are random:
 the work per token does not depend on them.
+
+  --ids FILE      real sequences instead (one per line, model input ids space-separated, as `xstilts tokenize`
+                  prints): repetition i (warm-ups first) takes lines [b*batch, (b+1)*batch) with b = i mod the
+                  number of batches, padded to their longest as HF's tokenizer(padding=True) does, attention mask
+                  0 on the padding; tokens/s = real tokens / seconds over the timed repetitions — the same batches
+                  and the same count as `xstilts bench --ids`.
 """
 import argparse
 import json
@@ -42,6 +48,46 @@ def make_config(arch, size, vocab, num_labels=3):
     return BertConfig(max_position_embeddings=512, type_vocab_size=2, layer_norm_eps=1e-12, pad_token_id=0, **common)
 
 
+def load_ids(path):
+    seqs = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            ids = [int(x) for x in line.split()]
+            if len(ids) < 2:
+                sys.exit(f"{path}:{n}: expected at least 2 token ids")
+            seqs.append(ids)
+    if not seqs:
+        sys.exit(f"{path}: no sequence")
+    return seqs
+
+
+class Batches:
+    """The inputs of repetition `it`: (ids, mask, real tokens) as int64 tensors (or numpy arrays)."""
+
+    def __init__(self, torch, a, pad):
+        self.torch, self.a = torch, a
+        if a.ids:
+            seqs = load_ids(a.ids)
+            self.batches = []
+            for b in range(0, len(seqs), a.batch):
+                chunk = seqs[b:b + a.batch]
+                T = max(len(x) for x in chunk)
+                ids = torch.full((len(chunk), T), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), T), dtype=torch.long)
+                for i, x in enumerate(chunk):
+                    ids[i, :len(x)] = torch.tensor(x)
+                    mask[i, :len(x)] = 1
+                self.batches.append((ids, mask, sum(len(x) for x in chunk)))
+            self.seq = max(x[0].shape[1] for x in self.batches)
+        else:
+            ids = make_ids(torch, a.vocab, a.batch, a.seq)
+            self.batches = [(ids, torch.ones_like(ids), a.batch * a.seq)]
+            self.seq = a.seq
+
+    def __call__(self, it):
+        return self.batches[it % len(self.batches)]
+
+
 def make_ids(torch, vocab, batch, seq, seed=1):
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(3, vocab, (batch, seq), generator=g)
@@ -67,23 +113,25 @@ def run_torch(a):
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     cfg = make_config(a.arch, a.size, a.vocab)
-    ids = make_ids(torch, a.vocab, a.batch, a.seq)
-    mask = torch.ones_like(ids)
-    times = []
+    data = Batches(torch, a, cfg.pad_token_id)
+    times, tokens = [], 0
     if a.mode == "infer":
         model = AutoModel.from_config(cfg).eval()
         f = Pooled(torch, model)
         with torch.inference_mode():
             for it in range(a.warmup + a.reps):
+                ids, mask, n = data(it)
                 t0 = time.perf_counter()
                 f(ids, mask)
                 if it >= a.warmup:
                     times.append(time.perf_counter() - t0)
+                    tokens += n
     else:
         model = AutoModelForSequenceClassification.from_config(cfg).train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-5, weight_decay=0.01)
-        labels = torch.arange(a.batch) % 3
         for it in range(a.warmup + a.reps):
+            ids, mask, n = data(it)
+            labels = (torch.arange(ids.shape[0]) + (it % len(data.batches)) * a.batch) % 3
             t0 = time.perf_counter()
             out = model(input_ids=ids, attention_mask=mask, labels=labels)
             out.loss.backward()
@@ -92,7 +140,8 @@ def run_torch(a):
             opt.zero_grad(set_to_none=True)
             if it >= a.warmup:
                 times.append(time.perf_counter() - t0)
-    return times, f"torch {torch.__version__}"
+                tokens += n
+    return times, tokens, data.seq, f"torch {torch.__version__}"
 
 
 def run_ort(a):
@@ -130,15 +179,17 @@ def run_ort(a):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
     import torch
-    ids = make_ids(torch, a.vocab, a.batch, a.seq).numpy().astype(np.int64)
-    mask = np.ones_like(ids)
-    times = []
+    data = Batches(torch, a, 1 if a.arch == "xlmr" else 0)
+    feeds = [({"ids": i.numpy().astype(np.int64), "mask": m.numpy().astype(np.int64)}, n) for i, m, n in data.batches]
+    times, tokens = [], 0
     for it in range(a.warmup + a.reps):
+        feed, n = feeds[it % len(feeds)]
         t0 = time.perf_counter()
-        sess.run(None, {"ids": ids, "mask": mask})
+        sess.run(None, feed)
         if it >= a.warmup:
             times.append(time.perf_counter() - t0)
-    return times, f"onnxruntime {ort.__version__}"
+            tokens += n
+    return times, tokens, data.seq, f"onnxruntime {ort.__version__}"
 
 
 def main():
@@ -154,17 +205,19 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--cache", default="build/bench/onnx")
+    ap.add_argument("--ids", default="", help="real sequences: one line of model input ids each")
     a = ap.parse_args()
     if a.vocab == 0:
         a.vocab = 250002 if a.arch == "xlmr" else 119547
     if a.engine == "ort" and a.mode != "infer":
         sys.exit("anchor.py: ONNX Runtime is measured for inference only")
-    times, version = (run_torch if a.engine == "torch" else run_ort)(a)
+    times, tokens, seq, version = (run_torch if a.engine == "torch" else run_ort)(a)
     med = statistics.median(times)
     print(json.dumps({"engine": a.engine, "version": version, "mode": a.mode, "arch": a.arch, "size": a.size,
-                      "vocab": a.vocab, "batch": a.batch, "seq": a.seq, "threads": a.threads,
+                      "vocab": a.vocab, "batch": a.batch, "seq": seq, "threads": a.threads,
+                      "data": os.path.basename(a.ids) if a.ids else "random",
                       "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-                      "tokens_per_s": a.batch * a.seq / med, "median_s": med, "best_s": min(times),
+                      "tokens_per_s": tokens / sum(times), "median_s": med, "best_s": min(times),
                       "peak_rss_mb": peak_rss_mb()}))
 
 

@@ -27,13 +27,14 @@ def main():
     work = {}
     for r in rows:
         x = r["r"]
-        k = (x.get("kind", x.get("mode")), x["arch"], x.get("size", ""), x["batch"], x["seq"])
+        k = (x.get("kind", x.get("mode")), x["arch"], x.get("size", ""), x["batch"], x["seq"], x.get("data", "random"))
         work.setdefault(k, {}).setdefault(r["system"], []).append(r)
     names = {"xstilts": "xstilts", "ort": "ONNX Runtime", "torch": "PyTorch"}
     print("| work | system | tokens/s (median) | rounds | peak RSS MiB (median) | xstilts / system: tokens/s | peak RSS | load |")
     print("|---|---|---|---|---|---|---|---|")
-    for (mode, arch, size, b, s), systems in work.items():
-        title = f"{'inference' if mode == 'infer' else 'training step'}, {'XLM-R' if arch == 'xlmr' else 'BERT'}-{size} shape, {b} x {s}"
+    for (mode, arch, size, b, s, data), systems in work.items():
+        shape = f"{b} x {s}" if data == "random" else f"{b} x natural length (max {s}), {data}"
+        title = f"{'inference' if mode == 'infer' else 'training step'}, {'XLM-R' if arch == 'xlmr' else 'BERT'}-{size} shape, {shape}"
         merged = {}
         for base in ("xstilts", "ort", "torch"):
             if base in systems:  # one policy only (older raw files: plain "xstilts")

@@ -11,8 +11,10 @@
 #include "model/pool.h"
 #include "tasks/featurize.h"
 #include "train/trainer.h"
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -177,9 +179,79 @@ int bench_gemm(int tokens, int C, int F, int reps, BenchGemm out[9], XsErr *err)
     return 0;
 }
 
+void bench_seqs_free(BenchSeqs *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) free(s->ids[i]);
+    free(s->ids);
+    free(s->len);
+    memset(s, 0, sizeof *s);
+}
+
+int bench_load_ids(const char *path, int vocab, int max_len, BenchSeqs *out, XsErr *err) {
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = file_read_all(path, &len, err);
+    if (!text) return -1;
+    int cap = 0, line = 0;
+    int32_t *buf = xmalloc((size_t)max_len * sizeof *buf);
+    for (char *p = text, *next; p < text + len; p = next) {
+        char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        next = nl ? nl + 1 : text + len;
+        if (nl) *nl = '\0';
+        line++;
+        int n = 0;
+        for (char *q = p, *end; *q;) {
+            while (*q == ' ' || *q == '\r') q++;
+            if (!*q) break;
+            errno = 0;
+            long v = strtol(q, &end, 10);
+            if (end == q || errno || (*end && *end != ' ' && *end != '\r') || v < 0 || v >= vocab) {
+                err_set(err, path, line, "\"%.20s\": expected a token id in 0..%d, space-separated", q, vocab - 1);
+                goto fail;
+            }
+            if (n == max_len) {
+                err_set(err, path, line, "more than %d ids: expected at most the model's %d positions", max_len, max_len);
+                goto fail;
+            }
+            buf[n++] = (int32_t)v;
+            q = end;
+        }
+        if (n < 2) {
+            err_set(err, path, line, "%d ids: expected a sequence of at least 2 (specials included)", n);
+            goto fail;
+        }
+        if (out->n == cap) {
+            cap = cap ? 2 * cap : 256;
+            out->ids = xrealloc(out->ids, (size_t)cap * sizeof *out->ids);
+            out->len = xrealloc(out->len, (size_t)cap * sizeof *out->len);
+        }
+        out->ids[out->n] = xmalloc((size_t)n * sizeof(int32_t));
+        memcpy(out->ids[out->n], buf, (size_t)n * sizeof(int32_t));
+        out->len[out->n++] = n;
+        out->tokens += n;
+        if (n > out->max_len) out->max_len = n;
+    }
+    if (out->n == 0) {
+        err_set(err, path, 0, "no sequence: expected one line of token ids per sequence");
+        goto fail;
+    }
+    free(buf);
+    free(text);
+    return 0;
+fail:
+    free(buf);
+    free(text);
+    bench_seqs_free(out);
+    return -1;
+}
+
 static double matmul_flops_fwd(const ModelConfig *c, int B, int T) {
     double C = c->hidden_size, F = c->intermediate_size;
     return (double)c->num_layers * B * (2.0 * (4 * C * C + 2 * C * F) * T + 4.0 * (double)T * T * C);
+}
+
+int bench_max_len(const ModelConfig *cfg) {
+    return cfg->max_position - (cfg->arch == ARCH_XLMR ? cfg->pad_token_id + 1 : 0);
 }
 
 static int check_opts(const BenchModelOpts *o, ModelConfig *cfg, XsErr *err) {
@@ -192,20 +264,37 @@ static int check_opts(const BenchModelOpts *o, ModelConfig *cfg, XsErr *err) {
         err_set(err, "bench", 0, "size \"%s\": expected tiny, small, base or large", o->size);
         return -1;
     }
-    int maxpos = cfg->max_position - (cfg->arch == ARCH_XLMR ? cfg->pad_token_id + 1 : 0);
-    if (o->seq > maxpos) {
-        err_set(err, "bench", 0, "seq %d: longer than the model's %d positions", o->seq, maxpos);
+    int maxpos = bench_max_len(cfg), seq = o->seqs ? o->seqs->max_len : o->seq;
+    if (seq > maxpos) {
+        err_set(err, "bench", 0, "seq %d: longer than the model's %d positions", seq, maxpos);
         return -1;
     }
     return 0;
 }
 
-static void finish(BenchRun *r, double *times, int n, double flops, double tokens) {
+/* Real sequences: the lines of batch `bi` (0-based), their count, longest, tokens and matmul FLOPs. */
+static int seq_batch(const BenchSeqs *q, const ModelConfig *cfg, int B, int bi, int *first, int *Tb, double *tokens,
+                     double *flops) {
+    int f = bi * B, n = q->n - f < B ? q->n - f : B;
+    *first = f;
+    *Tb = 0;
+    *tokens = *flops = 0;
+    for (int i = f; i < f + n; i++) {
+        if (q->len[i] > *Tb) *Tb = q->len[i];
+        *tokens += q->len[i];
+        *flops += matmul_flops_fwd(cfg, 1, q->len[i]);
+    }
+    return n;
+}
+
+/* Per-repetition times -> median / best; tokens/s and GFLOP/s over the sums of the timed repetitions (the
+ * same as over the median when every repetition is the same work). */
+static void finish(BenchRun *r, double *times, int n, double flops, double tokens, double seconds) {
     qsort(times, (size_t)n, sizeof *times, cmp_double);
     r->median_s = times[n / 2];
     r->best_s = times[0];
-    r->tokens_per_s = tokens / r->median_s;
-    r->gflops = flops / r->median_s / 1e9;
+    r->tokens_per_s = tokens / seconds;
+    r->gflops = flops / seconds / 1e9;
     r->peak_rss_mb = bench_peak_rss_mb();
     r->threads = omp_get_max_threads();
 }
@@ -218,7 +307,8 @@ int bench_infer(const BenchModelOpts *o, BenchRun *r, XsErr *err) {
     model_init(&m, &cfg, 0);
     model_init_random(&m, o->seed);
     r->model_mb = (double)m.tab.total * 4 / 1048576.0;
-    int B = o->batch, T = o->seq;
+    const BenchSeqs *q = o->seqs;
+    int B = o->batch, T = q ? q->max_len : o->seq, nb = q ? (q->n + B - 1) / B : 1;
     size_t n = (size_t)B * T;
     int32_t *ids = xmalloc(n * sizeof *ids);
     float *mask = xmalloc(n * sizeof *mask), *pooled = xmalloc((size_t)B * cfg.hidden_size * sizeof *pooled);
@@ -226,14 +316,33 @@ int bench_infer(const BenchModelOpts *o, BenchRun *r, XsErr *err) {
     for (size_t i = 0; i < n; i++) mask[i] = 1.0f;
     for (int b = 0; b < B; b++) ids[(size_t)b * T] = 0; /* <s> / [CLS] */
     EncoderState *s = encoder_state_new(&cfg, B, T, 0);
-    double *times = xmalloc((size_t)o->reps * sizeof *times);
+    if (q) encoder_set_skip_padding(s, 1); /* as `xstilts encode` and `predict` run */
+    double *times = xmalloc((size_t)o->reps * sizeof *times), tok_sum = 0, flop_sum = 0, time_sum = 0;
     for (int it = 0; it < o->warmup + o->reps; it++) {
+        int Bb = B, Tb = T;
+        double tok = (double)n, fl = matmul_flops_fwd(&cfg, B, T);
+        if (q) { /* this repetition's lines, padded to their longest */
+            int first;
+            Bb = seq_batch(q, &cfg, B, it % nb, &first, &Tb, &tok, &fl);
+            for (int b = 0; b < Bb; b++)
+                for (int t = 0; t < Tb; t++) {
+                    int real = t < q->len[first + b];
+                    ids[(size_t)b * Tb + t] = real ? q->ids[first + b][t] : cfg.pad_token_id;
+                    mask[(size_t)b * Tb + t] = real ? 1.0f : 0.0f;
+                }
+        }
         double t0 = time_now();
-        encoder_forward(&cfg, &m.w, s, ids, NULL, mask, B, T, 0, 0, 0);
-        pool_forward(POOL_MEAN, encoder_hidden(s, cfg.num_layers), mask, B, T, cfg.hidden_size, pooled);
-        if (it >= o->warmup) times[it - o->warmup] = time_now() - t0;
+        encoder_forward(&cfg, &m.w, s, ids, NULL, mask, Bb, Tb, 0, 0, 0);
+        pool_forward(POOL_MEAN, encoder_hidden(s, cfg.num_layers), mask, Bb, Tb, cfg.hidden_size, pooled);
+        double dt = time_now() - t0;
+        if (it >= o->warmup) {
+            times[it - o->warmup] = dt;
+            tok_sum += tok;
+            flop_sum += fl;
+            time_sum += dt;
+        }
     }
-    finish(r, times, o->reps, matmul_flops_fwd(&cfg, B, T), (double)n);
+    finish(r, times, o->reps, flop_sum, tok_sum, time_sum);
     free(times);
     encoder_state_free(s);
     free(ids);
@@ -256,8 +365,9 @@ int bench_train(const BenchModelOpts *o, BenchRun *r, XsErr *err) {
         return -1;
     }
     model_init_random(&m, o->seed);
-    int B = o->batch, T = o->seq, steps = o->warmup + o->reps;
-    /* batch x steps full-length rows of random ids, labels 0..2 */
+    const BenchSeqs *q = o->seqs;
+    int B = o->batch, T = q ? q->max_len : o->seq, steps = o->warmup + o->reps;
+    /* batch x steps rows, labels 0..2: full-length random ids, or the real lines in file order (cycling) */
     FeatRows rows;
     memset(&rows, 0, sizeof rows);
     rows.kind = FEAT_PAIR;
@@ -265,10 +375,19 @@ int bench_train(const BenchModelOpts *o, BenchRun *r, XsErr *err) {
     rows.pad_id = cfg.pad_token_id;
     for (int i = 0; i < B * steps; i++) {
         size_t k = feat_rows_add(&rows), off = k * (size_t)T;
+        if (q) {
+            int line = (int)(k % (size_t)q->n);
+            memcpy(rows.ids + off, q->ids[line], (size_t)q->len[line] * sizeof(int32_t));
+            for (int t = 0; t < q->len[line]; t++) rows.mask[off + (size_t)t] = 1;
+            rows.row_label[k] = (int32_t)(line % 3);
+            rows.info[k].len = q->len[line]; /* the trainer trims a batch to its longest info.len */
+            continue;
+        }
         fill_ids(rows.ids + off, (size_t)T, cfg.vocab_size, o->seed + (uint64_t)k * 7919u);
         rows.ids[off] = 0;
         for (int t = 0; t < T; t++) rows.mask[off + (size_t)t] = 1;
         rows.row_label[k] = (int32_t)(k % 3);
+        rows.info[k].len = T;
     }
     TrainConfig tc = train_config_defaults();
     tc.batch = B;
@@ -285,16 +404,42 @@ int bench_train(const BenchModelOpts *o, BenchRun *r, XsErr *err) {
     r->model_mb = (double)m.tab.total * 4 * 4 / 1048576.0; /* params, grads, Adam m and v */
     double *times = xmalloc((size_t)o->reps * sizeof *times);
     int rc = 0;
+    double tok_sum = 0, flop_sum = 0, time_sum = 0;
     for (int it = 0; it < steps; it++) {
         TrainStepLog lg;
+        double tok = (double)B * T, fl = 3.0 * matmul_flops_fwd(&cfg, B, T);
+        if (q) { /* step it trains rows it*B .. it*B+B-1: their lines' real tokens */
+            tok = fl = 0;
+            for (int b = 0; b < B; b++) {
+                int len = q->len[(int)(((size_t)it * B + b) % (size_t)q->n)];
+                tok += len;
+                fl += 3.0 * matmul_flops_fwd(&cfg, 1, len);
+            }
+        }
         double t0 = time_now();
         if (trainer_step(&tr, &lg, err)) {
             rc = -1;
             break;
         }
-        if (it >= o->warmup) times[it - o->warmup] = time_now() - t0;
+        double dt = time_now() - t0;
+        if ((double)lg.tokens != tok) { /* what was timed is not the work the figure claims */
+            err_set(err, "bench", 0, "training step %d trained %lld tokens, expected %.0f", it, (long long)lg.tokens, tok);
+            rc = -1;
+            break;
+        }
+        if ((double)lg.tokens != tok) { /* what was timed is not the work the figure claims */
+            err_set(err, "bench", 0, "training step %d trained %lld tokens, expected %.0f", it, (long long)lg.tokens, tok);
+            rc = -1;
+            break;
+        }
+        if (it >= o->warmup) {
+            times[it - o->warmup] = dt;
+            tok_sum += tok;
+            flop_sum += fl;
+            time_sum += dt;
+        }
     }
-    if (!rc) finish(r, times, o->reps, 3.0 * matmul_flops_fwd(&cfg, B, T), (double)B * T);
+    if (!rc) finish(r, times, o->reps, flop_sum, tok_sum, time_sum);
     free(times);
     trainer_free(&tr);
     feat_rows_free(&rows);

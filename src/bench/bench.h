@@ -8,6 +8,7 @@
 #define XS_BENCH_H
 #include "core/check.h"
 #include <stddef.h>
+#include <stdint.h>
 
 /* Result of bench_validate. */
 typedef struct BenchCheck {
@@ -46,8 +47,28 @@ typedef struct BenchModelOpts {
     int batch, seq;         /* rows x tokens, every token real (no padding) */
     int reps, warmup;       /* timed repetitions (median), untimed first ones */
     unsigned long long seed;
+    const struct BenchSeqs *seqs; /* real sequences (bench_load_ids) instead of batch x seq random ids, or NULL */
 } BenchModelOpts;
 
+/* Real sequences for natural-length runs: one per line of an ids file. */
+typedef struct BenchSeqs {
+    int n, max_len;         /* sequences, the longest */
+    int32_t **ids;          /* [n] model input ids, specials included */
+    int *len;               /* [n] */
+    long long tokens;       /* sum of len */
+} BenchSeqs;
+
+/* Reads `path`: one sequence per line, its model input ids space-separated (what `xstilts tokenize` prints).
+ * Every id must be in [0, vocab) and every line hold 2..max_len ids; errors name path:line. */
+int bench_load_ids(const char *path, int vocab, int max_len, BenchSeqs *out, XsErr *err);
+void bench_seqs_free(BenchSeqs *s);
+struct ModelConfig;
+/* The longest sequence a model of this config takes (XLM-R: positions after padding_idx). */
+int bench_max_len(const struct ModelConfig *cfg);
+
+/* With real sequences (o->seqs), repetition i (warm-ups first) takes batch i mod ceil(n / batch): `batch`
+ * consecutive lines padded to their longest, the padding skipped as `xstilts encode` / `train` skip it;
+ * tokens_per_s = real tokens / seconds summed over the timed repetitions (median_s, best_s: per batch). */
 typedef struct BenchRun {
     double tokens_per_s;    /* batch * seq / median seconds per repetition */
     double median_s, best_s;

@@ -9,11 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *path_base(const char *p) {
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: xstilts bench [--what LIST] [--arch xlmr|bert|both] [--size NAME] [--vocab N]\n"
             "                     [--batch N] [--seq N] [--train-batch N] [--train-seq N] [--reps N] [--warmup N]\n"
-            "                     [--json]\n\n"
+            "                     [--ids FILE] [--json]\n\n"
             "Checks the fast kernels against the reference path (a tiny encoder, forward and backward, and the\n"
             "GEMM backend's own validation; exit 1 when they disagree), then measures, on a randomly initialised\n"
             "model built in memory, every token real (no padding), with OMP_NUM_THREADS threads:\n"
@@ -32,11 +37,16 @@ static void usage(FILE *f) {
             "  --train-batch N --train-seq N   training shape (default 8 x 128)\n"
             "  --reps N          timed repetitions (default 3)\n"
             "  --warmup N        untimed repetitions before them, inference / training (default 1)\n"
+            "  --ids FILE        real sequences instead of random full-length ones: one per line, the model input ids\n"
+            "                    space-separated (what `xstilts tokenize` prints); infer and train take --batch /\n"
+            "                    --train-batch consecutive lines per repetition (cycling through the file), padded\n"
+            "                    to their longest with the padding skipped, as encode / train run; tokens/s counts\n"
+            "                    real tokens over all timed repetitions (bench/compare.sh: Tatoeba, XNLI lines)\n"
             "  --json            one JSON object per measurement on stdout instead of the table\n");
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *what = "gemm,infer,train", *arch_s = "xlmr", *size = "base", *v;
+    const char *what = "gemm,infer,train", *arch_s = "xlmr", *size = "base", *ids_path = NULL, *v;
     long vocab = 0, batch = 32, seq = 128, tbatch = 8, tseq = 128, reps = 3, warmup = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
@@ -51,6 +61,7 @@ int cmd_bench(int argc, char **argv) {
         else if (arg_long(argc, argv, &i, "--train-seq", &tseq)) {}
         else if (arg_long(argc, argv, &i, "--reps", &reps)) {}
         else if (arg_long(argc, argv, &i, "--warmup", &warmup)) {}
+        else if ((v = arg_str(argc, argv, &i, "--ids"))) ids_path = v;
         else if (arg_flag(argv, i, "--json")) json = 1;
         else arg_unknown("bench", argv[i]);
     }
@@ -138,18 +149,38 @@ int cmd_bench(int argc, char **argv) {
             BenchModelOpts o = {.arch = a, .size = size, .vocab = vocab ? (int)vocab : a == 0 ? 250002 : 119547,
                                 .batch = (int)(part ? tbatch : batch), .seq = (int)(part ? tseq : seq),
                                 .reps = (int)reps, .warmup = (int)warmup, .seed = 1};
+            BenchSeqs seqs;
+            if (ids_path) {
+                if (bench_load_ids(ids_path, o.vocab, 512, &seqs, &err)) {
+                    fprintf(stderr, "xstilts bench: %s\n", err.msg);
+                    return 1;
+                }
+                o.seqs = &seqs;
+                o.seq = seqs.max_len;
+            }
             BenchRun r;
-            if ((part ? bench_train : bench_infer)(&o, &r, &err)) {
+            int rc = (part ? bench_train : bench_infer)(&o, &r, &err);
+            int nseq = ids_path ? seqs.n : 0;
+            double mean_len = ids_path ? (double)seqs.tokens / seqs.n : 0;
+            if (ids_path) bench_seqs_free(&seqs);
+            if (rc) {
                 fprintf(stderr, "xstilts bench: %s\n", err.msg);
                 return 1;
             }
             const char *an = a ? "bert" : "xlmr", *pn = part ? "train" : "infer";
             if (json)
                 printf("{\"kind\": \"%s\", \"arch\": \"%s\", \"size\": \"%s\", \"vocab\": %d, \"batch\": %d, \"seq\": %d, "
+                       "\"data\": \"%s\", \"sequences\": %d, \"mean_len\": %.1f, "
                        "\"tokens_per_s\": %.2f, \"median_s\": %.4f, \"best_s\": %.4f, \"gflops\": %.1f, \"model_mb\": %.1f, "
                        "\"peak_rss_mb\": %.1f, \"threads\": %d}\n",
-                       pn, an, size, o.vocab, o.batch, o.seq, r.tokens_per_s, r.median_s, r.best_s, r.gflops, r.model_mb,
-                       r.peak_rss_mb, r.threads);
+                       pn, an, size, o.vocab, o.batch, o.seq, ids_path ? path_base(ids_path) : "random", nseq, mean_len,
+                       r.tokens_per_s, r.median_s, r.best_s, r.gflops, r.model_mb, r.peak_rss_mb, r.threads);
+            else if (ids_path)
+                printf("| %s %s-%s (vocab %d), %s | %d x natural (%d lines, mean %.1f, max %d) | %.0f | %.3f | %.1f | %.0f | "
+                       "%.0f | %d |\n",
+                       part ? "training step" : "inference", a ? "BERT" : "XLM-R", size, o.vocab, path_base(ids_path),
+                       o.batch, nseq, mean_len, o.seq, r.tokens_per_s, r.median_s, r.gflops, r.model_mb, r.peak_rss_mb,
+                       r.threads);
             else
                 printf("| %s %s-%s (vocab %d) | %d x %d | %.0f | %.3f | %.1f | %.0f | %.0f | %d |\n",
                        part ? "training step" : "inference", a ? "BERT" : "XLM-R", size, o.vocab, o.batch, o.seq,

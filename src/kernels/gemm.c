@@ -181,11 +181,19 @@ void gemm_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, flo
 void gemm_tiled(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc) {
     ensure();
-    /* Tiles big enough that packing stays cheap, small enough for many threads. A long reduction (the weight
-     * gradient: K = rows of the batch; the FFN's down projection) takes square 256 x 256 tiles: measured
-     * 2-3x faster than 64 x 128 there (docs/BENCHMARKS.md). */
-    int TM = 256, TN = K > 2048 ? 256 : N <= 8192 ? 512 : 2048;
-    int tm = (M + TM - 1) / TM, tn = (N + TN - 1) / TN;
+    /* The grid depends on the shape alone (so the bits do not depend on the thread count): about 768 x 768 tiles,
+     * the matrix split evenly (sizes rounded up to 16), and a matrix that fits one tile cut in two along M so two
+     * threads share it. One single-threaded backend call per tile costs per call: measured with oneDNN on 2 threads
+     * (xstilts bench --what gemm, 1,024 and 4,096 rows, base shapes), 256 x 512 tiles ran the 9 GEMMs of a layer at
+     * 60% of the best whole-matrix sgemm (78 GFLOP/s), 768 x 768 tiles at 93-98% (116-129); 384- and 512-row tiles
+     * were erratic (50-110%). Single-threaded, 256 x 512 tiles reach 41 GFLOP/s, 768 x 768 ones 64, whole 67. The
+     * cost: a 1,024-token batch has 2 tiles per attention projection, 8 per FFN GEMM, so beyond ~8 threads the
+     * GEMMs of small batches stop scaling (docs/BENCHMARKS.md). */
+    int tm = (M + 767) / 768, tn = (N + 767) / 768;
+    if (tm * tn == 1 && M >= 64) tm = 2;
+    int TM = ((M + tm - 1) / tm + 15) / 16 * 16, TN = ((N + tn - 1) / tn + 15) / 16 * 16;
+    tm = (M + TM - 1) / TM;
+    tn = (N + TN - 1) / TN;
     GemmFn fn = g_fn;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int t = 0; t < tm * tn; t++) {

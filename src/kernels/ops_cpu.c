@@ -51,6 +51,43 @@ static inline float normal_cdf(float x) {
     return half_erfc + (float)(x >= 0.0f) * (1.0f - 2.0f * half_erfc);
 }
 
+/* Elementwise loops with an AVX2 + FMA clone picked at load time where the CPU has them (target_clones: the
+ * OpenMP-outlined loop bodies would be compiled for the baseline only, so each parallel loop calls a cloned span
+ * function). fp-contract=off: no fused multiply-add is formed, and vector +, *, / are correctly rounded as the
+ * scalar ones, so every clone gives the same bits (as optim.c's AdamW). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("O3", "fp-contract=off")))
+#else
+#define SIMD_CLONES
+#endif
+enum { SPAN = 16384 }; /* elements per work item of the elementwise loops */
+
+SIMD_CLONES static void gelu_fwd_span(float *out, const float *pre, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = pre[i] * normal_cdf(pre[i]);
+}
+SIMD_CLONES static void gelu_bwd_span(float *dinp, const float *pre, const float *dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = pre[i];
+        float pdf = exp_nonpos(-0.5f * x * x) * 0.39894228f;
+        dinp[i] = dout[i] * (normal_cdf(x) + x * pdf);
+    }
+}
+/* pre += bias; out = gelu(pre) (out may be pre) */
+SIMD_CLONES static void bias_gelu_row(float *pre, float *out, const float *bias, int F) {
+    for (int c = 0; c < F; c++) {
+        float v = pre[c] + bias[c];
+        pre[c] = v;
+        out[c] = v * normal_cdf(v);
+    }
+}
+/* acc[c] += rows i of src for c < w (one column block; sums in row order) */
+SIMD_CLONES static void colsum_block(float *acc, const float *src, int N, int C, int w) {
+    for (int i = 0; i < N; i++) {
+        const float *r = src + (size_t)i * C;
+        for (int c = 0; c < w; c++) acc[c] += r[c];
+    }
+}
+
 static int g_ref = 0;
 void ops_use_reference(int on) { g_ref = on != 0; }
 int ops_reference(void) { return g_ref; }
@@ -67,10 +104,7 @@ static void colsum_add(float *dst, const float *src, int N, int C) {
         int c0 = blk * COLBLK, c1 = c0 + COLBLK < C ? c0 + COLBLK : C;
         float acc[COLBLK];
         for (int c = c0; c < c1; c++) acc[c - c0] = 0.0f;
-        for (int i = 0; i < N; i++) {
-            const float *r = src + (size_t)i * C;
-            for (int c = c0; c < c1; c++) acc[c - c0] += r[c];
-        }
+        colsum_block(acc, src + c0, N, C, c1 - c0);
         for (int c = c0; c < c1; c++) dst[c] += acc[c - c0];
     }
 }
@@ -218,28 +252,24 @@ void residual_layernorm_forward_cpu(float *x, float *out, float *mean, float *rs
 
 void bias_gelu_forward_cpu(float *pre, float *out, const float *bias, int N, int F) {
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++) {
-        float *p = pre + (size_t)i * F, *o = out + (size_t)i * F;
-#pragma omp simd
-        for (int c = 0; c < F; c++) {
-            float v = p[c] + bias[c];
-            p[c] = v;
-            o[c] = v * normal_cdf(v);
-        }
-    }
+    for (int i = 0; i < N; i++) bias_gelu_row(pre + (size_t)i * F, out + (size_t)i * F, bias, F);
 }
 
 void gelu_forward_cpu(float *out, const float *pre, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) out[i] = pre[i] * normal_cdf(pre[i]);
+    long nb = (long)((n + SPAN - 1) / SPAN);
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t o = (size_t)b * SPAN;
+        gelu_fwd_span(out + o, pre + o, n - o < SPAN ? n - o : SPAN);
+    }
 }
 
 void gelu_backward_cpu(float *dinp, const float *pre, const float *dout, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float x = pre[i];
-        float pdf = exp_nonpos(-0.5f * x * x) * 0.39894228f;
-        dinp[i] = dout[i] * (normal_cdf(x) + x * pdf);
+    long nb = (long)((n + SPAN - 1) / SPAN);
+#pragma omp parallel for schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t o = (size_t)b * SPAN;
+        gelu_bwd_span(dinp + o, pre + o, dout + o, n - o < SPAN ? n - o : SPAN);
     }
 }
 

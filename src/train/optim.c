@@ -354,6 +354,12 @@ void optim_lazy_touch(Optimizer *o, ParamSet *ps, const int32_t *ids, size_t n) 
         CHECK(r >= 0 && r < lz->rows, "optim_lazy_touch: row %d of %d", (int)r, lz->rows);
         if (lz->now[r]) continue;
         if (!lz->ever[r]) { /* first touch: the pending updates now, before the forward reads the row */
+            /* the row's moments are +0 (never touched): written, not read, first, so a fresh page is mapped
+             * writable at once instead of the shared zero page followed by a copy-on-write fault and a TLB
+             * shootdown across threads when AdamW writes it (perf: 2.7% of a step's samples) */
+            size_t mo = ps->t[lz->k].offset + (size_t)r * W;
+            memset(ps->adam_m + mo, 0, W * sizeof(float));
+            memset(ps->adam_v + mo, 0, W * sizeof(float));
             lazy_replay_row(ps, lz, r, dk);
             lz->ever[r] = 1;
         }
