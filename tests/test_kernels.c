@@ -125,6 +125,19 @@ static void test_gelu_dropout_embedding(void **state) {
     float blk[37];
     ops_drop_fill(&dr, 1001, 37, blk); /* an unaligned start: lanes 1..3 of the first Philox block */
     for (int j = 0; j < 37; j++) assert_true(blk[j] == ops_drop_scale(&dr, 1001 + (uint64_t)j));
+    { /* a long fill (64 Philox counters per block), a start in the last lane, and a packed row (rowmap: rows of
+       * width 70 taken from their original positions), each element as ops_drop_scale has it */
+        enum { LONG = 1000, W = 70 };
+        float lng[LONG];
+        ops_drop_fill(&dr, 4095, LONG, lng);
+        for (int j = 0; j < LONG; j++) assert_true(lng[j] == ops_drop_scale(&dr, 4095 + (uint64_t)j));
+        int32_t rowmap[3] = {4, 9, 30};
+        DropSpec pk = dr;
+        pk.rowmap = rowmap;
+        pk.width = W;
+        ops_drop_fill(&pk, W + 3, 60, lng); /* within packed row 1 */
+        for (int j = 0; j < 60; j++) assert_true(lng[j] == ops_drop_scale(&dr, 9 * W + 3 + (uint64_t)j));
+    }
     float *g1 = copy(d, n);
     dropout_backward_cpu(g1, N, F, &dr);
     for (size_t i = 0; i < n; i++) assert_true((g1[i] == 0.0f) == (y1[i] == 0.0f));

@@ -33,13 +33,16 @@ void ops_drop_fill(const DropSpec *d, uint64_t i0, size_t n, float *out) {
         return;
     }
     float scale = 1.0f / (1.0f - d->p), p = d->p;
-    uint64_t i = unpacked_index(d, i0);
+    uint64_t i = unpacked_index(d, i0); /* [i0, i0 + n) lies in one row: its indices are consecutive */
     size_t k = 0;
+    enum { NC = 64 }; /* Philox counters per block, 8 lanes at a time (philox4x32_many) */
+    uint32_t buf[4 * NC];
     while (k < n) {
-        uint64_t c = i >> 2;
-        Philox4 r = philox4x32(d->seed, (uint32_t)c, (uint32_t)(c >> 32), d->stream, d->step);
-        for (unsigned lane = (unsigned)(i & 3); lane < 4 && k < n; lane++, k++, i++)
-            out[k] = lane_uniform(r.v[lane]) >= p ? scale : 0.0f;
+        uint64_t c = i >> 2, last = (i + (n - k) - 1) >> 2;
+        int nc = last - c + 1 < NC ? (int)(last - c + 1) : NC;
+        philox4x32_many(d->seed, c, d->stream, d->step, nc, buf);
+        for (size_t e = (size_t)(i & 3); e < 4 * (size_t)nc && k < n; e++, k++, i++)
+            out[k] = lane_uniform(buf[e]) >= p ? scale : 0.0f;
     }
 }
 
