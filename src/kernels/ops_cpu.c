@@ -166,14 +166,27 @@ void linear_backward_cpu(float *dinp, float *dw, float *dbias, const float *dout
     if (dbias) colsum_add(dbias, dout, N, OC);
 }
 
-/* One row of LayerNorm; statistics accumulate in double (cheap next to the GEMMs, and keeps the
- * fast path within float rounding of the reference). */
-static inline void ln_row(float *o, float *mean, float *rstd, const float *x, const float *g, const float *b,
-                          int C, float eps) {
-    double m = 0, v = 0;
-    for (int c = 0; c < C; c++) m += x[c];
+/* One row of LayerNorm; statistics accumulate in double (cheap next to the GEMMs, and keeps the fast path within
+ * float rounding of the reference), in 8 fixed lanes (element c into lane c % 8, the lanes then added in order,
+ * the tail last): the order is the same in every clone and for every thread count, and the loops vectorize. */
+SIMD_CLONES static void ln_row(float *o, float *mean, float *rstd, const float *x, const float *g, const float *b,
+                               int C, float eps) {
+    enum { LN = 8 };
+    double acc[LN] = {0}, m = 0, v = 0;
+    int c0 = C / LN * LN;
+    for (int c = 0; c < c0; c += LN)
+        for (int l = 0; l < LN; l++) acc[l] += x[c + l];
+    for (int l = 0; l < LN; l++) m += acc[l];
+    for (int c = c0; c < C; c++) m += x[c];
     m /= C;
-    for (int c = 0; c < C; c++) {
+    for (int l = 0; l < LN; l++) acc[l] = 0;
+    for (int c = 0; c < c0; c += LN)
+        for (int l = 0; l < LN; l++) {
+            double d = x[c + l] - m;
+            acc[l] += d * d;
+        }
+    for (int l = 0; l < LN; l++) v += acc[l];
+    for (int c = c0; c < C; c++) {
         double d = x[c] - m;
         v += d * d;
     }
@@ -301,12 +314,21 @@ static int clamp_threads(int nthreads) {
     return nthreads < mt ? (nthreads > 0 ? nthreads : 1) : mt;
 }
 
-/* Softmax in place over p[0..n) with every entry live (max-subtracted, as torch.softmax). */
-static void softmax_row(float *p, int n) {
-    float mx = -INFINITY, sum = 0.0f;
+/* Softmax in place over p[0..n) with every entry live (max-subtracted, as torch.softmax). The sum in 8 fixed
+ * lanes (entry j into lane j % 8, lanes added in order, the tail last): the same order in every clone. */
+SIMD_CLONES static void softmax_row(float *p, int n) {
+    enum { LN = 8 };
+    float mx = -INFINITY, acc[LN] = {0}, sum = 0.0f;
     for (int j = 0; j < n; j++) mx = p[j] > mx ? p[j] : mx;
-#pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < n; j++) {
+    int j0 = n / LN * LN;
+    for (int j = 0; j < j0; j += LN)
+        for (int l = 0; l < LN; l++) {
+            float e = exp_nonpos(p[j + l] - mx);
+            p[j + l] = e;
+            acc[l] += e;
+        }
+    for (int l = 0; l < LN; l++) sum += acc[l];
+    for (int j = j0; j < n; j++) {
         p[j] = exp_nonpos(p[j] - mx);
         sum += p[j];
     }
