@@ -13,7 +13,8 @@ have cmocka      || need+=(libcmocka-dev)
 # the default sgemm backend (make GEMM=dnnl; src/kernels/gemm.h): oneDNN has no .pc file, so look for its header
 hdr() { echo "#include <$1>" | ${CC:-gcc} -E -x c - >/dev/null 2>&1; }
 hdr oneapi/dnnl/dnnl.h || need+=(libdnnl-dev)
-[ "${GEMM:-}" = blis ] && { hdr blis.h || need+=(libblis-dev libblis4-openmp); }
+# BLIS: GEMM=blis, and tests/cli_gemm_backends_release.sh (the parity tests on every backend) in make test
+hdr blis.h || need+=(libblis-dev libblis4-openmp)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)   # tests/cli_report.sh parses report.html / SVG
 # Open MPI: the multi-process build (make MPI=1, build/xstilts-mpi) and its tests, which `make check` runs
 # whenever pkg-config finds ompi-c (docs/SCALING.md)

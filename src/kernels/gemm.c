@@ -37,10 +37,16 @@ static void be_built(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K
 #elif defined(XS_GEMM_BLIS)
 static void be_built(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const float *A,
                      int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    /* typed API: strides of the matrices as stored (row-major: row stride ld, column stride 1) */
-    bli_sgemm(ta == CblasNoTrans ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE,
-              tb == CblasNoTrans ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
-              (float *)B, ldb, 1, &beta, C, ldc, 1);
+    /* typed API: strides of the matrices as stored (row-major: row stride ld, column stride 1). BLIS takes its
+     * thread count from BLIS_NUM_THREADS / OMP_NUM_THREADS as read at its start, not from the OpenMP runtime: a
+     * call from a one-thread region (omp_set_num_threads(1), an inactive team) would run on OMP_NUM_THREADS threads
+     * and split its work differently (tests/test_kernels' 1- vs 2-thread attention differed in the last bits). So
+     * the count is given per call: 1 inside a parallel region, else what OpenMP would use. */
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(omp_in_parallel() ? 1 : omp_get_max_threads(), &rntm);
+    bli_sgemm_ex(ta == CblasNoTrans ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE,
+                 tb == CblasNoTrans ? BLIS_NO_TRANSPOSE : BLIS_TRANSPOSE, M, N, K, &alpha, (float *)A, lda, 1,
+                 (float *)B, ldb, 1, &beta, C, ldc, 1, NULL, &rntm);
 }
 #else
 #define be_built be_openblas
