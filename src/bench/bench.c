@@ -1,6 +1,7 @@
 /* bench.c — see bench.h. */
 #include "bench/bench.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "kernels/gemm.h"
 #include "kernels/ops.h"
@@ -192,38 +193,40 @@ int bench_load_ids(const char *path, int vocab, int max_len, BenchSeqs *out, XsE
     size_t len;
     char *text = file_read_all(path, &len, err);
     if (!text) return -1;
-    int cap = 0, line = 0;
+    TextLine *lines = NULL;
+    long nl = 0;
+    if (text_split_lines(text, len, path, &lines, &nl, err)) {
+        free(text);
+        return -1;
+    }
     int32_t *buf = xmalloc((size_t)max_len * sizeof *buf);
-    for (char *p = text, *next; p < text + len; p = next) {
-        char *nl = memchr(p, '\n', (size_t)(text + len - p));
-        next = nl ? nl + 1 : text + len;
-        if (nl) *nl = '\0';
-        line++;
+    out->ids = xmalloc((size_t)(nl > 0 ? nl : 1) * sizeof *out->ids);
+    out->len = xmalloc((size_t)(nl > 0 ? nl : 1) * sizeof *out->len);
+    for (long li = 0; li < nl; li++) {
+        const char *q = lines[li].s, *eol = q + lines[li].len;
         int n = 0;
-        for (char *q = p, *end; *q;) {
-            while (*q == ' ' || *q == '\r') q++;
-            if (!*q) break;
+        for (;;) {
+            while (q < eol && *q == ' ') q++;
+            if (q == eol) break;
+            char *end;
             errno = 0;
-            long v = strtol(q, &end, 10);
-            if (end == q || errno || (*end && *end != ' ' && *end != '\r') || v < 0 || v >= vocab) {
-                err_set(err, path, line, "\"%.20s\": expected a token id in 0..%d, space-separated", q, vocab - 1);
+            long v = strtol(q, &end, 10); /* q is not a space: strtol cannot skip past the line */
+            if (end == q || end > eol || errno || (end < eol && *end != ' ') || v < 0 || v >= vocab) {
+                err_set(err, path, li + 1, "\"%.*s\": expected a token id in 0..%d, space-separated",
+                        (int)(eol - q < 20 ? eol - q : 20), q, vocab - 1);
                 goto fail;
             }
             if (n == max_len) {
-                err_set(err, path, line, "more than %d ids: expected at most the model's %d positions", max_len, max_len);
+                err_set(err, path, li + 1, "more than %d ids: expected at most the model's %d positions", max_len,
+                        max_len);
                 goto fail;
             }
             buf[n++] = (int32_t)v;
             q = end;
         }
         if (n < 2) {
-            err_set(err, path, line, "%d ids: expected a sequence of at least 2 (specials included)", n);
+            err_set(err, path, li + 1, "%d ids: expected a sequence of at least 2 (specials included)", n);
             goto fail;
-        }
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 256;
-            out->ids = xrealloc(out->ids, (size_t)cap * sizeof *out->ids);
-            out->len = xrealloc(out->len, (size_t)cap * sizeof *out->len);
         }
         out->ids[out->n] = xmalloc((size_t)n * sizeof(int32_t));
         memcpy(out->ids[out->n], buf, (size_t)n * sizeof(int32_t));
@@ -236,10 +239,12 @@ int bench_load_ids(const char *path, int vocab, int max_len, BenchSeqs *out, XsE
         goto fail;
     }
     free(buf);
+    free(lines);
     free(text);
     return 0;
 fail:
     free(buf);
+    free(lines);
     free(text);
     bench_seqs_free(out);
     return -1;
@@ -250,7 +255,8 @@ static double matmul_flops_fwd(const ModelConfig *c, int B, int T) {
     return (double)c->num_layers * B * (2.0 * (4 * C * C + 2 * C * F) * T + 4.0 * (double)T * T * C);
 }
 
-int bench_max_len(const ModelConfig *cfg) {
+/* The longest sequence a model of this config takes (XLM-R: positions after padding_idx). */
+static int max_len_of(const ModelConfig *cfg) {
     return cfg->max_position - (cfg->arch == ARCH_XLMR ? cfg->pad_token_id + 1 : 0);
 }
 
@@ -264,7 +270,7 @@ static int check_opts(const BenchModelOpts *o, ModelConfig *cfg, XsErr *err) {
         err_set(err, "bench", 0, "size \"%s\": expected tiny, small, base or large", o->size);
         return -1;
     }
-    int maxpos = bench_max_len(cfg), seq = o->seqs ? o->seqs->max_len : o->seq;
+    int maxpos = max_len_of(cfg), seq = o->seqs ? o->seqs->max_len : o->seq;
     if (seq > maxpos) {
         err_set(err, "bench", 0, "seq %d: longer than the model's %d positions", seq, maxpos);
         return -1;

@@ -62,9 +62,7 @@ typedef struct BenchSeqs {
  * Every id must be in [0, vocab) and every line hold 2..max_len ids; errors name path:line. */
 int bench_load_ids(const char *path, int vocab, int max_len, BenchSeqs *out, XsErr *err);
 void bench_seqs_free(BenchSeqs *s);
-struct ModelConfig;
-/* The longest sequence a model of this config takes (XLM-R: positions after padding_idx). */
-int bench_max_len(const struct ModelConfig *cfg);
+
 
 /* With real sequences (o->seqs), repetition i (warm-ups first) takes batch i mod ceil(n / batch): `batch`
  * consecutive lines padded to their longest, the padding skipped as `xstilts encode` / `train` skip it;
